@@ -22,6 +22,7 @@
 //!
 //! Unlike the Java tool, a failed tag check is an error, never an empty plaintext.
 
+mod bulk;
 mod curve;
 mod keys;
 mod session;

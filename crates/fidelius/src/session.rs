@@ -6,8 +6,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hkdf::Hkdf;
 use sha2::Sha256;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
+use crate::bulk;
 use crate::curve::montgomery_u_to_weierstrass_x;
 use crate::keys::{Nonce, PublicKey, SecretKey};
 use crate::{decode_b64, Error};
@@ -23,7 +24,7 @@ const TAG_LEN: usize = 16;
 pub struct Session {
     cipher: Aes256Gcm,
     pub(crate) iv: [u8; 12],
-    #[cfg(test)]
+    /// Kept for the multi-core path of large decryptions.
     pub(crate) key: Zeroizing<[u8; 32]>,
 }
 
@@ -61,7 +62,6 @@ impl Session {
         Self {
             cipher: Aes256Gcm::new(key.as_ref().into()),
             iv,
-            #[cfg(test)]
             key,
         }
     }
@@ -102,6 +102,32 @@ impl Session {
 
     /// Decodes the base64 wire value, verifies the tag and returns the plaintext bytes.
     pub fn open_base64(&self, ciphertext: &str) -> Result<Vec<u8>, Error> {
-        self.open_in_place(decode_b64("ciphertext", ciphertext)?)
+        let mut out = Vec::new();
+        self.open_base64_into(ciphertext, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`Session::open_base64`], writing into `out` (its contents are replaced) so that a caller
+    /// decrypting many entries reuses one allocation. Large inputs are decrypted on every core.
+    /// On error `out` is left empty.
+    pub fn open_base64_into(&self, ciphertext: &str, out: &mut Vec<u8>) -> Result<(), Error> {
+        let text = ciphertext.trim();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if text.len() >= bulk::PARALLEL_THRESHOLD && threads > 1 {
+            match bulk::open_base64_into(&self.key, &self.iv, text, threads, out) {
+                // Line-wrapped base64 is rare; only then is the text scanned for whitespace.
+                Err(Error::Base64 { .. }) if text.bytes().any(|b| b.is_ascii_whitespace()) => {}
+                result => {
+                    if result.is_err() {
+                        // Parts that did decode may have left unverified plaintext in spare capacity.
+                        out.zeroize();
+                    }
+                    return result;
+                }
+            }
+        }
+        out.clear();
+        *out = self.open_in_place(decode_b64("ciphertext", ciphertext)?)?;
+        Ok(())
     }
 }

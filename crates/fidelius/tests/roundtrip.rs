@@ -51,3 +51,38 @@ proptest! {
         prop_assert_eq!(decrypt(&b64.encode(&sealed), &hiu, &hip.public_key(), &hip.nonce), Err(Error::Decrypt));
     }
 }
+
+/// Large pushes take the multi-core path; base64 wrapped at 76 columns (as some Java encoders emit)
+/// must still decrypt there, and a flipped bit must still be caught.
+#[test]
+fn large_push_with_line_breaks() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let plaintext = bytes(3 << 20, 7);
+    let hiu = KeyMaterial::generate();
+    let hip = KeyMaterial::generate();
+    let wire = encrypt(&plaintext, &hip, &hiu.public_key(), &hiu.nonce).unwrap();
+    assert_eq!(
+        decrypt(&wire, &hiu, &hip.public_key(), &hip.nonce).unwrap(),
+        plaintext
+    );
+
+    let wrapped: String = wire
+        .as_bytes()
+        .chunks(76)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    assert_eq!(
+        decrypt(&wrapped, &hiu, &hip.public_key(), &hip.nonce).unwrap(),
+        plaintext
+    );
+
+    let mut sealed = b64.decode(&wire).unwrap();
+    let middle = sealed.len() / 2;
+    sealed[middle] ^= 0x10;
+    assert_eq!(
+        decrypt(&b64.encode(&sealed), &hiu, &hip.public_key(), &hip.nonce),
+        Err(Error::Decrypt)
+    );
+}
