@@ -1,0 +1,279 @@
+//! The gateway client: one place that knows how to talk to ABDM (or our sandbox).
+//!
+//! It gets and caches the session token (refreshed before it expires, and once more when ABDM says a
+//! cached token is no longer valid), sets `X-CM-ID` and `X-HIP-ID`/`X-HIU-ID`, and turns every error
+//! envelope into an [`AbdmError`]. It never retries a write on its own: the desk's outbox does, with the
+//! same request id.
+
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::v0_5::sessions::{bridges, certs, get_services, sessions};
+use crate::{AbdmError, Method, Operation, Server};
+
+/// Where ABDM is and who we are. `Debug` leaves the secret out.
+#[derive(Clone)]
+pub struct GatewayConfig {
+    /// Base URL of the gateway, e.g. `https://dev.abdm.gov.in/gateway`.
+    pub gateway_url: String,
+    /// Base URL of the ABHA service, e.g. `https://healthidsbx.abdm.gov.in/api`.
+    pub healthid_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// `sbx` in the sandbox, `abdm` in production.
+    pub cm_id: String,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for GatewayConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayConfig")
+            .field("gateway_url", &self.gateway_url)
+            .field("healthid_url", &self.healthid_url)
+            .field("client_id", &self.client_id)
+            .field("cm_id", &self.cm_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The service a gateway call is made for (`X-HIP-ID` / `X-HIU-ID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acting {
+    Hip(String),
+    Hiu(String),
+    /// Calls that need neither header.
+    Bridge,
+}
+
+struct CachedToken {
+    value: String,
+    refresh_at: Instant,
+}
+
+pub struct GatewayClient {
+    http: reqwest::Client,
+    config: GatewayConfig,
+    token: Mutex<Option<CachedToken>>,
+}
+
+impl GatewayClient {
+    pub fn new(config: GatewayConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .build()
+            .expect("HTTP client builds");
+        Self {
+            http,
+            config,
+            token: Mutex::new(None),
+        }
+    }
+
+    pub fn config(&self) -> &GatewayConfig {
+        &self.config
+    }
+
+    fn url(&self, server: Server, path: &str) -> String {
+        let base = match server {
+            Server::HealthId => &self.config.healthid_url,
+            _ => &self.config.gateway_url,
+        };
+        format!("{}{}", base.trim_end_matches('/'), path)
+    }
+
+    fn unreachable(url: &str, e: reqwest::Error) -> AbdmError {
+        let detail = if e.is_timeout() {
+            "timed out".to_string()
+        } else if e.is_connect() {
+            "connection refused or no network".to_string()
+        } else {
+            e.to_string()
+        };
+        AbdmError::Unreachable {
+            url: url.to_string(),
+            detail,
+        }
+    }
+
+    /// A valid session token, fetched when there is none or the cached one is close to expiry.
+    pub async fn session_token(&self) -> Result<String, AbdmError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref() {
+            if Instant::now() < token.refresh_at {
+                return Ok(token.value.clone());
+            }
+        }
+        let url = self.url(Server::Gateway, sessions::Endpoint::PATH);
+        let body = sessions::Body {
+            client_id: self.config.client_id.clone(),
+            client_secret: self.config.client_secret.clone(),
+            grant_type: sessions::GrantType::ClientCredentials,
+            refresh_token: None,
+        };
+        let response = self
+            .http
+            .post(&url)
+            .header("X-CM-ID", &self.config.cm_id)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| Self::unreachable(&url, e))?;
+        let session: sessions::Response = Self::read_json(&url, response).await?;
+        // Refresh a minute early (or at half-life for short tokens) so no call carries an expiring token.
+        let lifetime = Duration::from_secs(session.expires_in);
+        let margin = Duration::from_secs(60).min(lifetime / 2);
+        *cached = Some(CachedToken {
+            value: session.access_token.clone(),
+            refresh_at: Instant::now() + lifetime - margin,
+        });
+        tracing::debug!(expires_in = session.expires_in, "new gateway session");
+        Ok(session.access_token)
+    }
+
+    async fn forget_token(&self) {
+        *self.token.lock().await = None;
+    }
+
+    async fn read_json<T: DeserializeOwned>(
+        url: &str,
+        response: reqwest::Response,
+    ) -> Result<T, AbdmError> {
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Self::unreachable(url, e))?;
+        if !(200..300).contains(&status) {
+            return Err(AbdmError::from_response(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| AbdmError::Unexpected {
+            what: url.to_string(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Sends one request with the session token; on a 401 that says the token is no longer valid,
+    /// gets a new token and tries once more.
+    async fn send_raw<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        server: Server,
+        path: &str,
+        body: Option<&B>,
+        acting: &Acting,
+        x_token: Option<&str>,
+    ) -> Result<reqwest::Response, AbdmError> {
+        let url = self.url(server, path);
+        for attempt in 0..2 {
+            let token = self.session_token().await?;
+            let mut request = match method {
+                Method::Get => self.http.get(&url),
+                Method::Post => self.http.post(&url),
+                Method::Patch => self.http.patch(&url),
+            }
+            .bearer_auth(&token)
+            .header("X-CM-ID", &self.config.cm_id);
+            request = match acting {
+                Acting::Hip(id) => request.header("X-HIP-ID", id),
+                Acting::Hiu(id) => request.header("X-HIU-ID", id),
+                Acting::Bridge => request,
+            };
+            if let Some(x_token) = x_token {
+                request = request.header("X-Token", format!("Bearer {x_token}"));
+            }
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| Self::unreachable(&url, e))?;
+            if response.status().as_u16() == 401 && attempt == 0 {
+                // The cached token may have been revoked or expired in flight.
+                self.forget_token().await;
+                continue;
+            }
+            return Ok(response);
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// A gateway write (v0.5): succeeds on ABDM's 202; the answer comes later as a callback.
+    pub async fn send<O: Operation>(
+        &self,
+        body: &O::Body,
+        acting: &Acting,
+    ) -> Result<(), AbdmError> {
+        let response = self
+            .send_raw(O::METHOD, O::SERVER, O::PATH, Some(body), acting, None)
+            .await?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let bytes = response.bytes().await.unwrap_or_default();
+        Err(AbdmError::from_response(status, &bytes))
+    }
+
+    /// A synchronous ABHA-service call with a JSON answer.
+    pub async fn call<O: Operation, R: DeserializeOwned>(
+        &self,
+        body: &O::Body,
+        x_token: Option<&str>,
+    ) -> Result<R, AbdmError> {
+        let has_body = O::METHOD != Method::Get;
+        let response = self
+            .send_raw(
+                O::METHOD,
+                O::SERVER,
+                O::PATH,
+                has_body.then_some(body),
+                &Acting::Bridge,
+                x_token,
+            )
+            .await?;
+        Self::read_json(O::PATH, response).await
+    }
+
+    /// The gateway's JWKS.
+    pub async fn certs(&self) -> Result<certs::Response, AbdmError> {
+        let url = self.url(Server::Gateway, certs::Endpoint::PATH);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| Self::unreachable(&url, e))?;
+        Self::read_json(&url, response).await
+    }
+
+    /// Registers our bridge URL with the gateway (`PATCH /v1/bridges`).
+    pub async fn register_bridge(&self, bridge_url: &str) -> Result<(), AbdmError> {
+        self.send::<bridges::Endpoint>(
+            &bridges::Body {
+                url: bridge_url.to_string(),
+            },
+            &Acting::Bridge,
+        )
+        .await
+    }
+
+    /// The services (HIP/HIU ids) linked to our bridge.
+    pub async fn services(&self) -> Result<get_services::Response, AbdmError> {
+        let response = self
+            .send_raw::<()>(
+                Method::Get,
+                Server::Gateway,
+                get_services::Endpoint::PATH,
+                None,
+                &Acting::Bridge,
+                None,
+            )
+            .await?;
+        Self::read_json(get_services::Endpoint::PATH, response).await
+    }
+}

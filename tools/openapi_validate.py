@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Validates JSON bodies against NHA's ABDM OpenAPI specs: an independent check of our wire types.
+
+Input: JSON lines, each {"method", "path", "kind": "request"|"response", "status"?, "body",
+"spec_path"?} (spec_path: validate against another operation's schema, for endpoints the specs name
+differently), or exchange-log lines {"direction", "method", "path", "status", "body"}.
+Each body is validated against every spec in the folder that defines that method and path.
+Prints one line per failure and a closing line "N passed, N failed" (bodies with no schema are
+counted as skipped). Exit status 1 if any failed.
+
+Usage: openapi_validate.py SPEC_DIR FILE.jsonl [--strip-prefix /gateway ...]
+"""
+import json
+import sys
+from pathlib import Path
+
+import yaml
+from openapi_schema_validator import OAS30Validator
+from jsonschema import FormatChecker
+
+SPECS = ["gateway-0.5.yaml", "hip-0.5.yaml", "hiu-0.5.yaml", "cm-0.5.yaml", "healthid-1.0.yaml"]
+
+
+def load(spec_dir):
+    specs = []
+    for name in SPECS:
+        with open(Path(spec_dir) / name) as f:
+            specs.append((name, yaml.safe_load(f)))
+    return specs
+
+
+def inline_refs(spec, node):
+    """Resolves local $refs so each schema validates on its own."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            parts = node["$ref"].lstrip("#/").split("/")
+            target = spec
+            for p in parts:
+                target = target[p]
+            return inline_refs(spec, target)
+        return {k: inline_refs(spec, v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [inline_refs(spec, x) for x in node]
+    return node
+
+
+def schemas_for(specs, method, path, kind, status):
+    found = []
+    for name, spec in specs:
+        op = spec.get("paths", {}).get(path, {}).get(method.lower())
+        if not op:
+            continue
+        if kind == "request":
+            body = op.get("requestBody")
+            if body is None:
+                continue
+            body = inline_refs(spec, body)
+            content = body.get("content", {})
+        else:
+            responses = op.get("responses", {})
+            resp = responses.get(str(status)) or responses.get(int(status)) if status else None
+            if resp is None:
+                continue
+            content = inline_refs(spec, resp).get("content", {})
+        for ctype in ("application/json", "*/*"):
+            if ctype in content and "schema" in content[ctype]:
+                found.append((name, content[ctype]["schema"]))
+                break
+    return found
+
+
+def main():
+    spec_dir, data = sys.argv[1], sys.argv[2]
+    prefixes = []
+    args = sys.argv[3:]
+    while args:
+        if args[0] == "--strip-prefix":
+            prefixes.append(args[1])
+            args = args[2:]
+        else:
+            sys.exit(f"unknown argument {args[0]}")
+    specs = load(spec_dir)
+    passed = failed = skipped = 0
+    with open(data) as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            body = item.get("body")
+            if body is None or body == "":
+                skipped += 1
+                continue
+            if isinstance(body, str):
+                try:
+                    body = json.loads(body)
+                except ValueError:
+                    print(f"line {number}: {item.get('path')}: body is not JSON")
+                    failed += 1
+                    continue
+            path = item.get("spec_path") or item["path"]
+            for prefix in prefixes:
+                if path.startswith(prefix):
+                    path = path[len(prefix):]
+            kind = item.get("kind")
+            if kind is None:
+                # Exchange log: a request is what was sent to the path; its answer is a response.
+                kind = "request"
+            schemas = schemas_for(specs, item["method"], path, kind, item.get("status"))
+            if not schemas:
+                skipped += 1
+                continue
+            errors = []
+            for name, schema in schemas:
+                validator = OAS30Validator(schema, format_checker=FormatChecker())
+                for error in validator.iter_errors(body):
+                    where = "/".join(str(p) for p in error.absolute_path)
+                    errors.append(f"{name} {item['method']} {path} {kind}: at '{where}': {error.message}")
+            if errors:
+                failed += 1
+                print(f"line {number}: " + "\n  ".join(errors[:5]))
+            else:
+                passed += 1
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
