@@ -97,7 +97,7 @@ def main():
                     print(f"line {number}: {item.get('path')}: body is not JSON")
                     failed += 1
                     continue
-            path = item.get("spec_path") or item["path"]
+            path = item.get("spec_path") or item.get("operation") or item["path"]
             for prefix in prefixes:
                 if path.startswith(prefix):
                     path = path[len(prefix):]
@@ -115,6 +115,15 @@ def main():
                 for error in validator.iter_errors(body):
                     where = "/".join(str(p) for p in error.absolute_path)
                     errors.append(f"{name} {item['method']} {path} {kind}: at '{where}': {error.message}")
+            # A synchronous answer we logged is checked against the response schema too.
+            response = item.get("response")
+            status = item.get("status")
+            if isinstance(response, (dict, list)) and status and 200 <= int(status) < 300:
+                for name, schema in schemas_for(specs, item["method"], path, "response", status):
+                    validator = OAS30Validator(schema, format_checker=FormatChecker())
+                    for error in validator.iter_errors(response):
+                        where = "/".join(str(p) for p in error.absolute_path)
+                        errors.append(f"{name} {item['method']} {path} response {status}: at '{where}': {error.message}")
             if errors:
                 failed += 1
                 print(f"line {number}: " + "\n  ".join(errors[:5]))

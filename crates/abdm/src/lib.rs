@@ -13,6 +13,7 @@ pub mod client;
 pub mod common;
 pub mod error;
 pub mod healthid_v1;
+pub mod ids;
 pub mod jwt;
 pub mod v0_5;
 

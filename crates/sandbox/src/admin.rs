@@ -1,0 +1,85 @@
+//! The operator's and the simulated patient's side: the patient's phone inbox, fault injection,
+//! scan-and-share, and a look at the simulator's state.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::app::Shared;
+use crate::state::Faults;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/phone", get(phone))
+        .route("/admin/faults", get(get_faults).put(put_faults))
+        .route("/admin/accounts", get(accounts))
+        .route("/admin/share", post(share))
+        .route("/admin/shares/{id}", get(share_status))
+        .route("/healthz", get(|| async { "ok" }))
+}
+
+#[derive(Deserialize)]
+struct PhoneQuery {
+    to: Option<String>,
+}
+
+/// `GET /phone[?to=<mobile>]`: every SMS the simulated patients received, newest last.
+async fn phone(State(app): State<Shared>, Query(q): Query<PhoneQuery>) -> Json<Value> {
+    let state = app.state();
+    let wanted =
+        q.to.as_deref()
+            .and_then(|m| abdm::ids::Mobile::parse(m).ok());
+    let messages: Vec<_> = state
+        .phone
+        .iter()
+        .filter(|m| wanted.as_ref().map(|w| w.digits() == m.to).unwrap_or(true))
+        .collect();
+    Json(json!(messages))
+}
+
+async fn get_faults(State(app): State<Shared>) -> Json<Faults> {
+    Json(app.faults().clone())
+}
+
+async fn put_faults(State(app): State<Shared>, Json(faults): Json<Faults>) -> Json<Faults> {
+    tracing::info!(?faults, "fault injection changed");
+    *app.faults() = faults.clone();
+    Json(faults)
+}
+
+async fn accounts(State(app): State<Shared>) -> Json<Value> {
+    let state = app.state();
+    Json(json!(state.accounts.values().collect::<Vec<_>>()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShareRequest {
+    abha: String,
+    hip_id: String,
+    counter_id: Option<String>,
+}
+
+/// `POST /admin/share {abha, hipId, counterId?}`: the patient scans the clinic's counter QR.
+async fn share(State(app): State<Shared>, Json(request): Json<ShareRequest>) -> Response {
+    match crate::gateway::share_profile(&app, &request.abha, &request.hip_id, request.counter_id) {
+        Ok(id) => (StatusCode::ACCEPTED, Json(json!({"requestId": id}))).into_response(),
+        Err(message) => (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response(),
+    }
+}
+
+async fn share_status(State(app): State<Shared>, Path(id): Path<Uuid>) -> Response {
+    match app.state().shares.get(&id) {
+        Some(share) => Json(json!(share)).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such share"})),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,106 @@
+//! Our offline ABDM: a faithful simulator of the v0.5 gateway, the ABHA service (health id v1), the
+//! consent manager acting for patients, and a peer HIP and HIU. It is the desk app's embedded default
+//! (so a clinic can try every flow without credentials) and the peer every test talks to.
+//!
+//! Like ABDM, every gateway write answers 202 and the result arrives later as a callback to the
+//! caller's registered bridge URL, with a gateway bearer token and `resp.requestId`. OTPs go to a
+//! simulated patient phone (`GET /phone`). Faults (dropped, duplicated or reordered callbacks, 5xx,
+//! black-holed services, redelivery) are injected by configuration or `PUT /admin/faults`, and every
+//! exchange can be written to a JSONL exchange log.
+//!
+//! Layout of the URL space: `/gateway/…` (gateway), `/healthid/…` (ABHA service), `/peer-hiu/…` (the
+//! peer HIU's data-push URL), `/phone` and `/admin/…` (the simulated patient and the operator).
+
+mod abha;
+mod admin;
+mod app;
+mod exchange_log;
+mod gateway;
+pub mod state;
+mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use app::{ClientSpec, SandboxConfig};
+pub use exchange_log::redact;
+pub use state::{ConsentPolicy, Faults, PushCorruption};
+
+/// The desk app's default credentials against the sandbox (they only open the simulator).
+pub const DEFAULT_CLIENT_ID: &str = "abdm-desk";
+pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-secret";
+/// The default clinic's service id (HIP and HIU).
+pub const DEFAULT_SERVICE_ID: &str = "IN2710000001_1";
+/// Largest request body accepted (a multi-page data push stays well below).
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// A running sandbox.
+pub struct Sandbox {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sandbox {
+    /// Binds and serves in the background of the current tokio runtime.
+    pub async fn start(mut config: SandboxConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        config.listen = addr;
+        let app = Arc::new(app::App::new(config, format!("http://{addr}"))?);
+        let router = app::with_common_layers(
+            gateway::routes()
+                .merge(abha::routes())
+                .merge(admin::routes()),
+            app.clone(),
+        );
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = server.await {
+                tracing::error!(error = %e, "sandbox server stopped");
+            }
+        });
+        tracing::info!(%addr, "ABDM sandbox listening");
+        Ok(Self {
+            addr,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Base URL of the gateway (`GatewayConfig::gateway_url`).
+    pub fn gateway_url(&self) -> String {
+        format!("{}/gateway", self.url())
+    }
+
+    /// Base URL of the ABHA service (`GatewayConfig::healthid_url`).
+    pub fn healthid_url(&self) -> String {
+        format!("{}/healthid", self.url())
+    }
+
+    /// A gateway client configuration for the default desk client.
+    pub fn client_config(&self) -> abdm::GatewayConfig {
+        abdm::GatewayConfig {
+            gateway_url: self.gateway_url(),
+            healthid_url: self.healthid_url(),
+            client_id: DEFAULT_CLIENT_ID.into(),
+            client_secret: DEFAULT_CLIENT_SECRET.into(),
+            cm_id: "sbx".into(),
+            timeout: std::time::Duration::from_secs(10),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
