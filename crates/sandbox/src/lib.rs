@@ -14,8 +14,10 @@
 mod abha;
 mod admin;
 mod app;
+mod cm;
 mod exchange_log;
 mod gateway;
+mod records;
 pub mod state;
 mod tokens;
 
@@ -23,6 +25,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use app::{ClientSpec, SandboxConfig};
+pub use cm::{PEER_HIP_ID, PEER_HIU_ID};
 pub use exchange_log::redact;
 pub use state::{ConsentPolicy, Faults, PushCorruption};
 
@@ -51,6 +54,7 @@ impl Sandbox {
         let router = app::with_common_layers(
             gateway::routes()
                 .merge(abha::routes())
+                .merge(cm::routes())
                 .merge(admin::routes()),
             app.clone(),
         );
