@@ -627,6 +627,34 @@ async fn injected_faults_drop_duplicate_fail_and_redeliver() {
         .unwrap();
     bridge.expect().await;
 
+    // Jitter makes callbacks overtake each other.
+    set(Faults {
+        reorder_jitter_ms: 400,
+        ..Faults::default()
+    })
+    .await
+    .unwrap();
+    let mut sent = Vec::new();
+    for _ in 0..10 {
+        let r = fetch_modes("asha.kumari@sbx");
+        sent.push(r.request_id);
+        client
+            .send::<user_auth::fetch_modes::Endpoint>(&r, &hip)
+            .await
+            .unwrap();
+    }
+    let mut received = Vec::new();
+    for _ in 0..10 {
+        let cb: Callback<user_auth::on_fetch_modes::Body> =
+            serde_json::from_value(bridge.expect().await.body).unwrap();
+        received.push(cb.resp.request_id);
+    }
+    assert_ne!(received, sent, "some callbacks arrive out of order");
+    received.sort();
+    sent.sort();
+    assert_eq!(received, sent, "but every one arrives");
+    set(Faults::default()).await.unwrap();
+
     // The bridge refuses once: ABDM delivers the same callback again later, with the same token.
     bridge
         .refuse_next
