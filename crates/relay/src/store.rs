@@ -2,24 +2,23 @@
 //! can implement the same contract.
 //!
 //! The contract, which a second backend must keep:
-//! * `append` is atomic: the per-clinic sequence number, the message and its dedupe key are stored
-//!   together or not at all; sequence numbers are assigned in commit order without gaps;
+//! * `append` resolves only when the message is durable (the relay answers 202 after it); it is
+//!   atomic: the per-clinic sequence number, the message and its dedupe key are stored together or
+//!   not at all; sequence numbers are assigned in commit order without gaps;
 //! * a dedupe key seen before returns the earlier `seq` and stores nothing;
-//! * `sync` returns only when everything appended before the call is durable (the relay answers
-//!   202 after it) — backends should batch concurrent syncs into one flush (group commit);
 //! * `ack(up_to)` deletes messages `≤ up_to` (never more) and is idempotent;
-//! * `read_after` may see messages that are not yet durable: callers stream only up to the highest
-//!   `seq` a completed `sync` covered (or `last_seq` after a restart), because a message lost in a
+//! * `read_after` may see messages whose `append` has not resolved yet: callers stream only up to the
+//!   highest `seq` an `append` returned (or `last_seq` after a restart), because a message lost in a
 //!   crash frees its `seq` for the next one.
+//!
+//! Concurrent appends must share one flush (group commit): one fsync per message would cap a relay
+//! at a few thousand messages a second.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
-use tokio::sync::{watch, Notify};
+use tokio::sync::oneshot;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,18 +39,14 @@ pub struct Appended {
     pub new: bool,
 }
 
-pub type SyncFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+pub type AppendFuture<'a> = Pin<Box<dyn Future<Output = Result<Appended, StoreError>> + Send + 'a>>;
+
+/// Makes a message's bytes once its `seq` is known.
+pub type Build = Box<dyn FnOnce(u64) -> Vec<u8> + Send>;
 
 pub trait Store: Send + Sync + 'static {
-    /// Stores a message for `clinic` unless `dedupe_key` was seen; `build(seq)` makes its bytes.
-    fn append(
-        &self,
-        clinic: &str,
-        dedupe_key: &str,
-        build: &dyn Fn(u64) -> Vec<u8>,
-    ) -> Result<Appended, StoreError>;
-    /// Durability barrier for everything appended before the call.
-    fn sync(&self) -> SyncFuture<'_>;
+    /// Stores a message for `clinic` unless `dedupe_key` was seen; resolves once it is durable.
+    fn append(&self, clinic: &str, dedupe_key: &str, build: Build) -> AppendFuture<'_>;
     /// Up to `limit` messages with `seq > after`, in order.
     fn read_after(
         &self,
@@ -78,12 +73,18 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-fn message_key(clinic: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(clinic.len() + 9);
+/// Keys in the single `mailbox` tree: `m` messages, `d` dedupe keys, `n` last seq, `a` acked seq.
+fn key(tag: u8, clinic: &str, suffix: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(2 + clinic.len() + suffix.len());
+    k.push(tag);
     k.extend_from_slice(clinic.as_bytes());
     k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(suffix);
     k
+}
+
+fn message_key(clinic: &str, seq: u64) -> Vec<u8> {
+    key(b'm', clinic, &seq.to_be_bytes())
 }
 
 fn u64_of(v: Option<sled::IVec>) -> u64 {
@@ -91,16 +92,23 @@ fn u64_of(v: Option<sled::IVec>) -> u64 {
         .unwrap_or(0)
 }
 
-/// sled, with group commit: one background flush serves every `sync` waiting when it starts.
+struct Job {
+    clinic: String,
+    dedupe_key: Vec<u8>,
+    build: Build,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+type Reply = (oneshot::Sender<Result<Appended, StoreError>>, Appended);
+
+/// sled, with group commit in two stages: a writer thread takes every append waiting and writes them
+/// in one atomic batch; a flusher thread takes every batch written since its last flush, flushes once,
+/// and answers them all. Writing never waits for the disk. One tree; the relay is its only writer.
 pub struct SledStore {
-    db: sled::Db,
-    messages: sled::Tree,
-    dedupe: sled::Tree,
-    meta: sled::Tree,
-    /// Bumped by each flush as it starts; a waiter needs a flush that started after its append.
-    flush_epoch: AtomicU64,
-    flushed: watch::Receiver<u64>,
-    wake: Arc<Notify>,
+    tree: sled::Tree,
+    jobs: std::sync::mpsc::Sender<Job>,
+    /// Serialises acks (read acked, delete, write acked).
+    ack_lock: Mutex<()>,
 }
 
 impl SledStore {
@@ -108,81 +116,161 @@ impl SledStore {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(64 * 1024 * 1024)
-            .flush_every_ms(None)
+            // Appends flush explicitly; the background flush writes out acks so that dirty pages
+            // cannot pile up in memory while a mailbox drains.
+            .flush_every_ms(Some(500))
             .open()?;
-        let (tx, rx) = watch::channel(0u64);
-        let store = Arc::new(Self {
-            messages: db.open_tree("messages")?,
-            dedupe: db.open_tree("dedupe")?,
-            meta: db.open_tree("meta")?,
-            db,
-            flush_epoch: AtomicU64::new(0),
-            flushed: rx,
-            wake: Arc::new(Notify::new()),
-        });
-        let flusher = Arc::downgrade(&store);
-        let wake = store.wake.clone();
-        tokio::spawn(async move {
-            loop {
-                wake.notified().await;
-                let Some(store) = flusher.upgrade() else {
-                    break;
-                };
-                let epoch = store.flush_epoch.fetch_add(1, Ordering::SeqCst) + 1;
-                if let Err(e) = store.db.flush_async().await {
-                    tracing::error!(error = %e, "flush failed; relay answers 5xx until it works");
-                    continue;
-                }
-                let _ = tx.send(epoch);
+        let tree = db.open_tree("mailbox")?;
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let (applied, to_flush) = std::sync::mpsc::channel::<Vec<Reply>>();
+        let writer_tree = tree.clone();
+        std::thread::Builder::new()
+            .name("relay-writer".into())
+            .spawn(move || write_loop(writer_tree, queue, applied))
+            .map_err(|e| StoreError::Storage(e.to_string()))?;
+        std::thread::Builder::new()
+            .name("relay-flusher".into())
+            .spawn(move || flush_loop(db, to_flush))
+            .map_err(|e| StoreError::Storage(e.to_string()))?;
+        Ok(Arc::new(Self {
+            tree,
+            jobs,
+            ack_lock: Mutex::new(()),
+        }))
+    }
+}
+
+/// Most appends one batch takes (bounds a batch's memory and latency).
+const MAX_BATCH: usize = 4096;
+
+fn write_loop(
+    tree: sled::Tree,
+    queue: std::sync::mpsc::Receiver<Job>,
+    applied: std::sync::mpsc::Sender<Vec<Reply>>,
+) {
+    // The per-clinic counters are read from the tree once and kept here; the writer is the only one
+    // to change them.
+    let mut last: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    while let Ok(first) = queue.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
             }
-        });
-        Ok(store)
+        }
+        let mut batch = sled::Batch::default();
+        let mut in_batch: std::collections::HashMap<Vec<u8>, u64> =
+            std::collections::HashMap::new();
+        let mut counters = last.clone();
+        let mut replies = Vec::with_capacity(jobs.len());
+        let mut failure: Option<sled::Error> = None;
+        for job in jobs {
+            let step = (|| {
+                let dkey = key(b'd', &job.clinic, &job.dedupe_key);
+                if let Some(seq) = in_batch.get(&dkey) {
+                    return Ok((
+                        Appended {
+                            seq: *seq,
+                            new: false,
+                        },
+                        None,
+                    ));
+                }
+                if let Some(seen) = tree.get(&dkey)? {
+                    return Ok((
+                        Appended {
+                            seq: u64_of(Some(seen.subslice(0, 8))),
+                            new: false,
+                        },
+                        None,
+                    ));
+                }
+                let seq = match counters.get(&job.clinic) {
+                    Some(n) => *n,
+                    None => u64_of(tree.get(key(b'n', &job.clinic, b""))?),
+                } + 1;
+                counters.insert(job.clinic.clone(), seq);
+                in_batch.insert(dkey.clone(), seq);
+                let mut seen = seq.to_be_bytes().to_vec();
+                seen.extend_from_slice(&now_unix().to_be_bytes());
+                batch.insert(key(b'n', &job.clinic, b""), &seq.to_be_bytes());
+                batch.insert(dkey, seen);
+                Ok::<_, sled::Error>((Appended { seq, new: true }, Some(seq)))
+            })();
+            match step {
+                Ok((appended, new_seq)) => {
+                    if let Some(seq) = new_seq {
+                        batch.insert(message_key(&job.clinic, seq), (job.build)(seq));
+                    }
+                    replies.push((job.reply, appended));
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    replies.push((job.reply, Appended { seq: 0, new: false }));
+                }
+            }
+        }
+        let written = match failure {
+            Some(e) => Err(e),
+            None => tree.apply_batch(batch),
+        };
+        match written {
+            Ok(()) => {
+                last = counters;
+                if applied.send(replies).is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "writing a batch failed; its messages are refused (ABDM will retry)");
+                // The counters may not match the tree now: read them again next time.
+                last.clear();
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(StoreError::Storage(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+fn flush_loop(db: sled::Db, to_flush: std::sync::mpsc::Receiver<Vec<Reply>>) {
+    while let Ok(first) = to_flush.recv() {
+        let mut waiting = first;
+        while let Ok(more) = to_flush.try_recv() {
+            waiting.extend(more);
+        }
+        match db.flush() {
+            Ok(_) => {
+                for (reply, appended) in waiting {
+                    let _ = reply.send(Ok(appended));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "flush failed; the messages waiting on it are refused (ABDM will retry)");
+                for (reply, _) in waiting {
+                    let _ = reply.send(Err(StoreError::Storage(e.to_string())));
+                }
+            }
+        }
     }
 }
 
 impl Store for SledStore {
-    fn append(
-        &self,
-        clinic: &str,
-        dedupe_key: &str,
-        build: &dyn Fn(u64) -> Vec<u8>,
-    ) -> Result<Appended, StoreError> {
-        let mut dkey = clinic.as_bytes().to_vec();
-        dkey.push(0);
-        dkey.extend_from_slice(dedupe_key.as_bytes());
-        let next_key = format!("next:{clinic}");
-        let result =
-            (&self.messages, &self.dedupe, &self.meta).transaction(|(messages, dedupe, meta)| {
-                if let Some(seen) = dedupe.get(&dkey)? {
-                    return Ok(Appended {
-                        seq: u64_of(Some(seen.subslice(0, 8))),
-                        new: false,
-                    });
-                }
-                let seq = u64_of(meta.get(next_key.as_bytes())?) + 1;
-                meta.insert(next_key.as_bytes(), &seq.to_be_bytes())?;
-                messages.insert(message_key(clinic, seq), build(seq))?;
-                let mut value = seq.to_be_bytes().to_vec();
-                value.extend_from_slice(&now_unix().to_be_bytes());
-                dedupe.insert(dkey.as_slice(), value)?;
-                Ok::<_, ConflictableTransactionError<()>>(Appended { seq, new: true })
-            });
-        result.map_err(|e| match e {
-            TransactionError::Storage(e) => StoreError::from(e),
-            TransactionError::Abort(()) => StoreError::Storage("transaction aborted".into()),
-        })
-    }
-
-    fn sync(&self) -> SyncFuture<'_> {
+    fn append(&self, clinic: &str, dedupe_key: &str, build: Build) -> AppendFuture<'_> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            clinic: clinic.to_string(),
+            dedupe_key: dedupe_key.as_bytes().to_vec(),
+            build,
+            reply,
+        };
+        let sent = self.jobs.send(job);
         Box::pin(async move {
-            let needed = self.flush_epoch.load(Ordering::SeqCst) + 1;
-            self.wake.notify_one();
-            let mut flushed = self.flushed.clone();
-            flushed
-                .wait_for(|done| *done >= needed)
+            sent.map_err(|_| StoreError::Storage("the writer thread stopped".into()))?;
+            answer
                 .await
-                .map_err(|_| StoreError::Storage("the flusher stopped".into()))?;
-            Ok(())
+                .map_err(|_| StoreError::Storage("the writer thread stopped".into()))?
         })
     }
 
@@ -194,7 +282,7 @@ impl Store for SledStore {
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let start = message_key(clinic, after.saturating_add(1));
         let end = message_key(clinic, u64::MAX);
-        self.messages
+        self.tree
             .range(start..=end)
             .take(limit)
             .map(|r| {
@@ -206,34 +294,34 @@ impl Store for SledStore {
     }
 
     fn ack(&self, clinic: &str, up_to: u64) -> Result<u64, StoreError> {
-        let acked_key = format!("acked:{clinic}");
-        let acked = u64_of(self.meta.get(acked_key.as_bytes())?);
-        let last = u64_of(self.meta.get(format!("next:{clinic}").as_bytes())?);
-        let up_to = up_to.min(last);
+        let acked_key = key(b'a', clinic, b"");
+        let _ack = self.ack_lock.lock().expect("ack lock");
+        let acked = u64_of(self.tree.get(&acked_key)?);
+        let up_to = up_to.min(self.last_seq(clinic)?);
         if up_to <= acked {
             return Ok(0);
         }
+        let mut batch = sled::Batch::default();
         let mut removed = 0;
-        let keys: Vec<sled::IVec> = self
-            .messages
+        for k in self
+            .tree
             .range(message_key(clinic, acked + 1)..=message_key(clinic, up_to))
             .keys()
-            .collect::<Result<_, _>>()?;
-        for key in keys {
-            self.messages.remove(key)?;
+        {
+            batch.remove(k?);
             removed += 1;
         }
-        self.meta
-            .insert(acked_key.as_bytes(), &up_to.to_be_bytes())?;
+        batch.insert(acked_key, &up_to.to_be_bytes());
+        self.tree.apply_batch(batch)?;
         Ok(removed)
     }
 
     fn acked(&self, clinic: &str) -> Result<u64, StoreError> {
-        Ok(u64_of(self.meta.get(format!("acked:{clinic}").as_bytes())?))
+        Ok(u64_of(self.tree.get(key(b'a', clinic, b""))?))
     }
 
     fn last_seq(&self, clinic: &str) -> Result<u64, StoreError> {
-        Ok(u64_of(self.meta.get(format!("next:{clinic}").as_bytes())?))
+        Ok(u64_of(self.tree.get(key(b'n', clinic, b""))?))
     }
 
     fn depth(&self, clinic: &str) -> Result<u64, StoreError> {
@@ -242,14 +330,14 @@ impl Store for SledStore {
 
     fn prune_dedupe(&self, unix_secs: u64) -> Result<u64, StoreError> {
         let mut removed = 0;
-        for entry in self.dedupe.iter() {
-            let (key, value) = entry?;
+        for entry in self.tree.scan_prefix([b'd']) {
+            let (k, value) = entry?;
             let at = value
                 .get(8..16)
                 .map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
                 .unwrap_or(0);
             if at < unix_secs {
-                self.dedupe.remove(key)?;
+                self.tree.remove(k)?;
                 removed += 1;
             }
         }
