@@ -211,6 +211,77 @@ impl GatewayClient {
         let response = self
             .send_raw(O::METHOD, O::SERVER, O::PATH, Some(body), acting, None)
             .await?;
+        Self::accepted(response).await
+    }
+
+    /// A gateway write of an already serialized body (the desk's outbox keeps bodies as sent, so a
+    /// retry carries the same request id).
+    pub async fn send_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        acting: &Acting,
+    ) -> Result<(), AbdmError> {
+        let response = self
+            .send_raw(
+                Method::Post,
+                Server::Gateway,
+                path,
+                Some(body),
+                acting,
+                None,
+            )
+            .await?;
+        Self::accepted(response).await
+    }
+
+    /// Links a health facility (HFR id) to our bridge as HIP and/or HIU
+    /// (`POST /v1/bridges/MutipleHRPAddUpdateServices`, spelled as ABDM spells it). ABDM answers 200
+    /// with a list whose first element has `servicesLinked`, or an `error` (code 2500 when the facility
+    /// is already associated with this bridge, which counts as success).
+    pub async fn register_facility(
+        &self,
+        hf_id: &str,
+        name: &str,
+        kinds: &[crate::ServiceKind],
+    ) -> Result<(), AbdmError> {
+        let hrp: Vec<serde_json::Value> = kinds
+            .iter()
+            .map(|k| serde_json::json!({"bridgeId": self.config.client_id, "hipName": name, "type": k, "active": true, "alias": [name]}))
+            .collect();
+        let body = serde_json::json!({"facilityId": hf_id, "facilityName": name, "HRP": hrp});
+        let path = "/v1/bridges/MutipleHRPAddUpdateServices";
+        let response = self
+            .send_raw(
+                Method::Post,
+                Server::Gateway,
+                path,
+                Some(&body),
+                &Acting::Bridge,
+                None,
+            )
+            .await?;
+        let answer: serde_json::Value = Self::read_json(path, response).await?;
+        let first = &answer[0];
+        if first.get("servicesLinked").is_some() {
+            return Ok(());
+        }
+        let code = first["error"]["code"].as_str().map(String::from);
+        let message = first["error"]["message"]
+            .as_str()
+            .unwrap_or("no reason given")
+            .to_string();
+        if code.as_deref() == Some("2500") && message.contains(&self.config.client_id) {
+            return Ok(());
+        }
+        Err(AbdmError::Rejected {
+            status: 200,
+            code,
+            message,
+        })
+    }
+
+    async fn accepted(response: reqwest::Response) -> Result<(), AbdmError> {
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(());

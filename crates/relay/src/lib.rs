@@ -159,6 +159,8 @@ struct Relay {
     /// Per clinic, the highest `seq` known durable: streams never run ahead of it, because a message
     /// lost in a crash frees its `seq` for the next one.
     durable: HashMap<String, AtomicU64>,
+    /// Turns true when the server stops: streams end.
+    closing: tokio::sync::watch::Sender<bool>,
     /// Bumped by each new stream of a clinic, so an older stream of the same clinic stops.
     stream_generation: Mutex<HashMap<String, u64>>,
     metrics: Metrics,
@@ -184,6 +186,7 @@ fn reject(status: StatusCode, message: &str) -> Response {
 /// A running relay.
 pub struct RelayServer {
     pub addr: SocketAddr,
+    relay: Shared,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -217,6 +220,7 @@ impl RelayServer {
             durable.insert(clinic.id.clone(), AtomicU64::new(last));
         }
         let relay = Arc::new(Relay {
+            closing: tokio::sync::watch::channel(false).0,
             durable,
             verifier: abdm::jwt::JwksVerifier::new(config.jwks_url.clone(), config.jwt_leeway)
                 .with_refetch_interval(Duration::from_secs(1)),
@@ -277,6 +281,7 @@ impl RelayServer {
         tracing::info!(%addr, "relay listening");
         Ok(Self {
             addr,
+            relay,
             shutdown: Some(tx),
             task,
         })
@@ -286,11 +291,19 @@ impl RelayServer {
         format!("http://{}", self.addr)
     }
 
+    /// Stops accepting, ends the streams, and closes the store (releasing its files).
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.relay.closing.send_replace(true);
         let _ = (&mut self.task).await;
+        for _ in 0..100 {
+            if Arc::strong_count(&self.relay) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
@@ -669,6 +682,7 @@ async fn serve_stream(
         .expect("every clinic has a waker");
     let mut sent = acked.max(after);
     let mut confirmed = sent;
+    let mut closing = relay.closing.subscribe();
     loop {
         if relay
             .stream_generation
@@ -709,6 +723,7 @@ async fn serve_stream(
             }
         }
         tokio::select! {
+            _ = closing.changed() => return Err("the relay is stopping".into()),
             _ = &mut notified => {}
             _ = tokio::time::sleep(Duration::from_secs(15)) => {
                 sink.send(WsMessage::Ping(Bytes::new())).await.map_err(|e| e.to_string())?;

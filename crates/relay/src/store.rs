@@ -106,7 +106,9 @@ type Reply = (oneshot::Sender<Result<Appended, StoreError>>, Appended);
 /// and answers them all. Writing never waits for the disk. One tree; the relay is its only writer.
 pub struct SledStore {
     tree: sled::Tree,
-    jobs: std::sync::mpsc::Sender<Job>,
+    /// `None` once closing.
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
     /// Serialises acks (read acked, delete, write acked).
     ack_lock: Mutex<()>,
 }
@@ -124,19 +126,31 @@ impl SledStore {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let (applied, to_flush) = std::sync::mpsc::channel::<Vec<Reply>>();
         let writer_tree = tree.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("relay-writer".into())
             .spawn(move || write_loop(writer_tree, queue, applied))
             .map_err(|e| StoreError::Storage(e.to_string()))?;
-        std::thread::Builder::new()
+        let flusher = std::thread::Builder::new()
             .name("relay-flusher".into())
             .spawn(move || flush_loop(db, to_flush))
             .map_err(|e| StoreError::Storage(e.to_string()))?;
         Ok(Arc::new(Self {
             tree,
-            jobs,
+            jobs: Some(jobs),
+            threads: vec![writer, flusher],
             ack_lock: Mutex::new(()),
         }))
+    }
+}
+
+impl Drop for SledStore {
+    /// Lets the writer finish what is queued, then the flusher, so the database is closed (and its
+    /// lock released) when the store is gone.
+    fn drop(&mut self) {
+        self.jobs.take();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -265,7 +279,7 @@ impl Store for SledStore {
             build,
             reply,
         };
-        let sent = self.jobs.send(job);
+        let sent = self.jobs.as_ref().expect("open until dropped").send(job);
         Box::pin(async move {
             sent.map_err(|_| StoreError::Storage("the writer thread stopped".into()))?;
             answer
