@@ -87,7 +87,7 @@ def main():
                 continue
             item = json.loads(line)
             body = item.get("body")
-            if body is None or body == "":
+            if (body is None or body == "") and not isinstance(item.get("response"), (dict, list)):
                 skipped += 1
                 continue
             if isinstance(body, str):
@@ -105,8 +105,9 @@ def main():
             if kind is None:
                 # Exchange log: a request is what was sent to the path; its answer is a response.
                 kind = "request"
-            schemas = schemas_for(specs, item["method"], path, kind, item.get("status"))
-            if not schemas:
+            schemas = schemas_for(specs, item["method"], path, kind, item.get("status")) if body not in (None, "") else []
+            has_response_schema = bool(schemas_for(specs, item["method"], path, "response", item.get("status") or 200))
+            if not schemas and not (isinstance(item.get("response"), (dict, list)) and has_response_schema):
                 skipped += 1
                 continue
             errors = []

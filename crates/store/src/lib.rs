@@ -25,6 +25,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use secrets::{KeyringSecrets, MemorySecrets, SecretError, Secrets};
+pub use zeroize;
 
 /// The layout version this code reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,58 @@
+//! `deskctl demo` runs every M1 flow against the embedded sandbox and relay, and everything it sent
+//! and received validates against NHA's OpenAPI.
+
+use std::process::Command;
+
+#[test]
+fn demo_runs_the_m1_flows_and_its_exchange_log_matches_nha_openapi() {
+    let dir = std::env::temp_dir().join(format!("deskctl-demo-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("exchange.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_deskctl"))
+        .args(["demo", "--callback-delay-ms", "20", "--exchange-log"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "ABHA 91-",
+        "linked ABHA 91-1234-5678-9012 to Asha Kumari",
+        "linking token stored",
+        "the ABHA app shows token 1",
+        "All M1 flows completed.",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    assert!(!stdout.contains("failed"), "{stdout}");
+
+    let shared = std::env::var_os("ABDM_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        });
+    let python = std::env::var("ABDM_PYTHON").unwrap_or_else(|_| "python3".into());
+    let check = Command::new(python)
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tools/openapi_validate.py"),
+        )
+        .arg(shared.join("abdm-openapi"))
+        .arg(&log)
+        .args(["--strip-prefix", "/gateway", "--strip-prefix", "/healthid"])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    let summary = report.lines().last().unwrap_or_default();
+    let passed: usize = summary.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed >= 15 && summary.contains(" 0 failed"), "{report}");
+    std::fs::remove_dir_all(&dir).ok();
+}
