@@ -642,8 +642,8 @@ impl<G: Gateway> Desk<G> {
     pub async fn run_outbox(&self, mut stop: watch::Receiver<bool>) {
         let mut backoff = Duration::from_millis(200);
         while !*stop.borrow() {
-            let next = match self.store.outbox() {
-                Ok(items) => items.into_iter().find(|i| i.state == OutboxState::Queued),
+            let next = match self.store.next_queued() {
+                Ok(item) => item,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the outbox");
                     None

@@ -28,6 +28,8 @@ pub struct ClientSpec {
     pub id: String,
     pub secret: String,
     pub services: Vec<(String, String, Vec<ServiceKind>)>,
+    /// A bridge URL registered from the start (ABDM keeps registrations; a restarted simulator can too).
+    pub bridge_url: Option<String>,
 }
 
 impl ClientSpec {
@@ -41,6 +43,15 @@ impl ClientSpec {
                 "Sandbox Clinic".into(),
                 vec![ServiceKind::Hip, ServiceKind::Hiu],
             )],
+            bridge_url: None,
+        }
+    }
+
+    /// The default client with its bridge already registered.
+    pub fn desk_with_bridge(url: impl Into<String>) -> Self {
+        Self {
+            bridge_url: Some(url.into()),
+            ..Self::desk_default()
         }
     }
 }
@@ -112,7 +123,7 @@ impl App {
                 client.id.clone(),
                 Client {
                     secret: client.secret.clone(),
-                    bridge_url: None,
+                    bridge_url: client.bridge_url.clone(),
                 },
             );
             for (id, name, types) in &client.services {

@@ -182,6 +182,8 @@ mod prefix {
     pub const FACILITY: u8 = b'F';
     pub const PENDING: u8 = b'R';
     pub const OUTBOX: u8 = b'O';
+    /// Ids of queued outbox items, so the sender finds the next one without reading them all.
+    pub const QUEUED: u8 = b'Q';
     pub const TOKENS: u8 = b'T';
     pub const AUDIT: u8 = b'L';
 }
@@ -366,6 +368,31 @@ impl Store {
         self.get(&key(prefix::OUTBOX, &id.to_be_bytes()))
     }
 
+    /// Whether any request still waits for ABDM's answer.
+    pub fn has_pending(&self) -> Result<bool> {
+        Ok(self
+            .tree
+            .scan_prefix([prefix::PENDING])
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    /// The oldest queued outbox item.
+    pub fn next_queued(&self) -> Result<Option<OutboxItem>> {
+        match self.tree.scan_prefix([prefix::QUEUED]).next() {
+            Some(entry) => {
+                let (k, _) = entry?;
+                self.outbox_item(u64::from_be_bytes(
+                    k[1..9]
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("queue index".into()))?,
+                ))
+            }
+            None => Ok(None),
+        }
+    }
+
     pub fn tokens(&self, date: &str) -> Result<TokenDay> {
         Ok(self
             .get(&key(prefix::TOKENS, date.as_bytes()))?
@@ -494,7 +521,7 @@ impl Writer<'_> {
     /// Queues an ABDM call; returns its outbox id.
     pub fn enqueue(&mut self, mut item: OutboxItem) -> Result<u64> {
         item.id = self.next_counter(b"outbox-seq")?;
-        self.put(key(prefix::OUTBOX, &item.id.to_be_bytes()), &item);
+        self.put_outbox_item(&item);
         Ok(item.id)
     }
 
@@ -503,6 +530,12 @@ impl Writer<'_> {
     }
 
     pub fn put_outbox_item(&mut self, item: &OutboxItem) {
+        let queued = key(prefix::QUEUED, &item.id.to_be_bytes());
+        if item.state == OutboxState::Queued {
+            self.put_raw(queued, Vec::new());
+        } else {
+            self.remove(queued);
+        }
         self.put(key(prefix::OUTBOX, &item.id.to_be_bytes()), item);
     }
 
