@@ -30,6 +30,12 @@ enum Command {
         /// Callback delay of the embedded sandbox, in milliseconds.
         #[arg(long, default_value_t = 300)]
         callback_delay_ms: u64,
+        /// Use a running sandbox at this base URL instead of starting one.
+        #[arg(long)]
+        sandbox: Option<String>,
+        /// Use a running relay at this base URL (its clinic token in ABDM_RELAY_TOKEN) instead of starting one.
+        #[arg(long)]
+        relay: Option<String>,
     },
     /// Runs a headless desk: sends the outbox and applies the relay stream until stopped.
     Run {
@@ -142,7 +148,9 @@ async fn main() {
         Command::Demo {
             exchange_log,
             callback_delay_ms,
-        } => demo(exchange_log, callback_delay_ms).await,
+            sandbox,
+            relay,
+        } => demo(exchange_log, callback_delay_ms, sandbox, relay).await,
         Command::Run {
             desk,
             relay,
@@ -203,9 +211,9 @@ fn step(n: u32, text: &str) {
     println!("\n[{n}] {text}");
 }
 
-async fn phone_otp(sandbox: &Sandbox, txn: &str) -> String {
+async fn phone_otp(sandbox_url: &str, txn: &str) -> String {
     for _ in 0..100 {
-        let messages: Vec<Value> = reqwest::get(format!("{}/phone", sandbox.url()))
+        let messages: Vec<Value> = reqwest::get(format!("{sandbox_url}/phone"))
             .await
             .map(|r| r.json())
             .unwrap_or_else(|e| fail(e))
@@ -233,62 +241,95 @@ async fn until(what: &str, mut check: impl FnMut() -> bool) {
     fail(format!("timed out waiting for {what}"))
 }
 
-async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
+async fn demo(
+    exchange_log: Option<PathBuf>,
+    callback_delay_ms: u64,
+    sandbox_url: Option<String>,
+    relay_url: Option<String>,
+) {
+    if sandbox_url.is_some() && exchange_log.is_some() {
+        fail("--exchange-log applies to the embedded sandbox; give a running sandbox its own --exchange-log");
+    }
     let dir = std::env::temp_dir().join(format!("deskctl-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(e));
-    let sandbox = Sandbox::start(SandboxConfig {
-        callback_delay: Duration::from_millis(callback_delay_ms),
-        exchange_log: exchange_log.clone(),
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap_or_else(|e| fail(e));
-    let relay_token = uuid::Uuid::new_v4().to_string();
-    let relay = RelayServer::start(RelayConfig::new(
-        dir.join("relay"),
-        format!("{}/v0.5/certs", sandbox.gateway_url()),
-        vec![Clinic::new(
-            "demo-clinic",
-            &relay_token,
-            vec![DEFAULT_SERVICE_ID.into()],
-        )],
-    ))
-    .await
-    .unwrap_or_else(|e| fail(e));
+
+    // ABDM: ours, or one already running.
+    let embedded_sandbox = match &sandbox_url {
+        Some(_) => None,
+        None => {
+            let config = SandboxConfig {
+                callback_delay: Duration::from_millis(callback_delay_ms),
+                exchange_log,
+                ..SandboxConfig::default()
+            };
+            Some(Sandbox::start(config).await.unwrap_or_else(|e| fail(e)))
+        }
+    };
+    let sandbox_base = match (&sandbox_url, &embedded_sandbox) {
+        (Some(url), _) => url.trim_end_matches('/').to_string(),
+        (None, Some(s)) => s.url(),
+        (None, None) => unreachable!("one of the two exists"),
+    };
+    let client_config = abdm::GatewayConfig {
+        gateway_url: format!("{sandbox_base}/gateway"),
+        healthid_url: format!("{sandbox_base}/healthid"),
+        client_id: abdm_sandbox::DEFAULT_CLIENT_ID.into(),
+        client_secret: abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
+        cm_id: "sbx".into(),
+        timeout: Duration::from_secs(10),
+    };
+
+    // The bridge: our relay, or one already running.
+    let (embedded_relay, relay_base, relay_token) = match relay_url {
+        Some(url) => {
+            let token = std::env::var("ABDM_RELAY_TOKEN")
+                .unwrap_or_else(|_| fail("ABDM_RELAY_TOKEN must hold the clinic's relay token"));
+            (None, url.trim_end_matches('/').to_string(), token)
+        }
+        None => {
+            let token = uuid::Uuid::new_v4().to_string();
+            let clinics = vec![Clinic::new(
+                "demo-clinic",
+                &token,
+                vec![DEFAULT_SERVICE_ID.into()],
+            )];
+            let config = RelayConfig::new(
+                dir.join("relay"),
+                format!("{sandbox_base}/gateway/v0.5/certs"),
+                clinics,
+            );
+            let relay = RelayServer::start(config).await.unwrap_or_else(|e| fail(e));
+            let url = relay.url();
+            (Some(relay), url, token)
+        }
+    };
+
     let store =
         Store::open(&dir.join("desk"), &MemorySecrets::default()).unwrap_or_else(|e| fail(e));
-    let desk = Arc::new(Desk::new(
-        Arc::new(store),
-        Arc::new(V05::new(
-            abdm::GatewayClient::new(sandbox.client_config()),
-            DEFAULT_SERVICE_ID,
-        )),
-        "sbx",
-    ));
-    println!(
-        "ABDM sandbox at {}, relay at {}",
-        sandbox.url(),
-        relay.url()
-    );
+    let gateway = V05::new(abdm::GatewayClient::new(client_config), DEFAULT_SERVICE_ID);
+    let desk = Arc::new(Desk::new(Arc::new(store), Arc::new(gateway), "sbx"));
+    println!("ABDM sandbox at {sandbox_base}, relay at {relay_base}");
 
     step(1, "Register the clinic with ABDM: facility (HFR id) as HIP and HIU, and the relay as bridge URL");
     desk.register_facility(DEFAULT_SERVICE_ID, "Sandbox Clinic")
         .await
         .unwrap_or_else(|e| fail(e));
-    desk.register_bridge(&relay.url())
+    desk.register_bridge(&relay_base)
         .await
         .unwrap_or_else(|e| fail(e));
-    println!(
-        "    facility {DEFAULT_SERVICE_ID} linked; bridge URL {}",
-        relay.url()
-    );
+    println!("    facility {DEFAULT_SERVICE_ID} linked; bridge URL {relay_base}");
     let (stop, stop_rx) = watch::channel(false);
     let outbox = {
         let (d, s) = (desk.clone(), stop_rx.clone());
         tokio::spawn(async move { d.run_outbox(s).await })
     };
     let sync = {
-        let (d, s, url, token) = (desk.clone(), stop_rx, relay.url(), relay_token.clone());
+        let (d, s, url, token) = (
+            desk.clone(),
+            stop_rx,
+            relay_base.clone(),
+            relay_token.clone(),
+        );
         tokio::spawn(async move {
             d.run_sync(relay_client::ClientConfig::new(url, token), s)
                 .await
@@ -299,13 +340,14 @@ async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
         2,
         "Walk-in without an ABHA: register, then create an ABHA with Aadhaar OTP",
     );
+    let new_patient = NewPatient {
+        name: "Meena Das".into(),
+        gender: "F".into(),
+        year_of_birth: Some(1985),
+        ..Default::default()
+    };
     let meena = desk
-        .register_patient(NewPatient {
-            name: "Meena Das".into(),
-            gender: "F".into(),
-            year_of_birth: Some(1985),
-            ..Default::default()
-        })
+        .register_patient(new_patient)
         .unwrap_or_else(|e| fail(e));
     println!("    saved patient {} ({})", meena.name, meena.id);
     let aadhaar = abdm_sandbox::state::aadhaar_with_check("82345678901");
@@ -313,7 +355,7 @@ async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
         .abha_create_start(&aadhaar)
         .await
         .unwrap_or_else(|e| fail(e));
-    let otp = phone_otp(&sandbox, &txn).await;
+    let otp = phone_otp(&sandbox_base, &txn).await;
     desk.abha_create_verify_aadhaar_otp(&txn, &otp)
         .await
         .unwrap_or_else(|e| fail(e));
@@ -323,7 +365,7 @@ async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
         .await
         .unwrap_or_else(|e| fail(e))
     {
-        let otp = phone_otp(&sandbox, &txn).await;
+        let otp = phone_otp(&sandbox_base, &txn).await;
         desk.abha_create_verify_mobile_otp(&txn, &otp)
             .await
             .unwrap_or_else(|e| fail(e));
@@ -343,13 +385,14 @@ async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
         3,
         "Returning patient with an ABHA: link it with a mobile OTP",
     );
+    let new_patient = NewPatient {
+        name: "Asha Kumari".into(),
+        gender: "F".into(),
+        year_of_birth: Some(1990),
+        ..Default::default()
+    };
     let asha = desk
-        .register_patient(NewPatient {
-            name: "Asha Kumari".into(),
-            gender: "F".into(),
-            year_of_birth: Some(1990),
-            ..Default::default()
-        })
+        .register_patient(new_patient)
         .unwrap_or_else(|e| fail(e));
     let (name, methods) = desk
         .link_search("asha.kumari@sbx")
@@ -360,7 +403,7 @@ async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
         .link_start("asha.kumari@sbx", AuthMode::MobileOtp)
         .await
         .unwrap_or_else(|e| fail(e));
-    let otp = phone_otp(&sandbox, &txn).await;
+    let otp = phone_otp(&sandbox_base, &txn).await;
     let profile = desk
         .link_finish(&txn, &otp, AuthMode::MobileOtp, asha.id)
         .await
@@ -368,18 +411,17 @@ async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
     println!("    linked ABHA {} to {}", profile.abha_number, asha.name);
 
     step(4, "Scan and pull: Ravi holds his ABHA card to the webcam");
-    let ravi = desk
-        .scan_and_pull(QrProfile {
-            abha_number: "91-5555-0000-1234".into(),
-            abha_address: Some("ravi.shankar@sbx".into()),
-            name: "Ravi Shankar".into(),
-            gender: "M".into(),
-            year_of_birth: Some(1978),
-            month_of_birth: Some(11),
-            day_of_birth: Some(3),
-            ..Default::default()
-        })
-        .unwrap_or_else(|e| fail(e));
+    let qr = QrProfile {
+        abha_number: "91-5555-0000-1234".into(),
+        abha_address: Some("ravi.shankar@sbx".into()),
+        name: "Ravi Shankar".into(),
+        gender: "M".into(),
+        year_of_birth: Some(1978),
+        month_of_birth: Some(11),
+        day_of_birth: Some(3),
+        ..Default::default()
+    };
+    let ravi = desk.scan_and_pull(qr).unwrap_or_else(|e| fail(e));
     println!(
         "    saved {} at once; verifying with ABDM (fetch-modes → init → confirm)…",
         ravi.name
@@ -400,12 +442,18 @@ async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
         "Scan and share: Asha scans the counter QR with her ABHA app",
     );
     let http = reqwest::Client::new();
-    let started: Value = http.post(format!("{}/admin/share", sandbox.url()))
-        .json(&serde_json::json!({"abha": "asha.kumari@sbx", "hipId": DEFAULT_SERVICE_ID, "counterId": "COUNTER-1"}))
-        .send().await.unwrap_or_else(|e| fail(e)).json().await.unwrap_or_else(|e| fail(e));
+    let share = serde_json::json!({"abha": "asha.kumari@sbx", "hipId": DEFAULT_SERVICE_ID, "counterId": "COUNTER-1"});
+    let started: Value = http
+        .post(format!("{sandbox_base}/admin/share"))
+        .json(&share)
+        .send()
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .json()
+        .await
+        .unwrap_or_else(|e| fail(e));
     let share_url = format!(
-        "{}/admin/shares/{}",
-        sandbox.url(),
+        "{sandbox_base}/admin/shares/{}",
         started["requestId"].as_str().unwrap_or_default()
     );
     let mut token = None;
@@ -440,8 +488,12 @@ async fn demo(exchange_log: Option<PathBuf>, callback_delay_ms: u64) {
     }
     stop.send_replace(true);
     let _ = tokio::join!(outbox, sync);
-    relay.stop().await;
-    sandbox.stop().await;
+    if let Some(relay) = embedded_relay {
+        relay.stop().await;
+    }
+    if let Some(sandbox) = embedded_sandbox {
+        sandbox.stop().await;
+    }
     std::fs::remove_dir_all(&dir).ok();
     println!("\nAll M1 flows completed.");
 }
