@@ -157,3 +157,22 @@ fn a_newer_layout_is_refused() {
     ));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The real OS keyring (Secret Service). Needs a session bus with an unlocked keyring, so it is
+/// run on its own by `scripts/test` under `dbus-run-session` with gnome-keyring.
+#[test]
+#[ignore = "needs a Secret Service; scripts/test runs it under dbus-run-session"]
+fn keyring_holds_the_database_key() {
+    let dir = temp("keyring");
+    let service = format!("abdm-desk-test-{}", uuid::Uuid::new_v4());
+    let secrets = KeyringSecrets::new(&service);
+    let p = patient("Kavya Nair", None);
+    {
+        let store = Store::open(&dir, &secrets).expect("the keyring works");
+        store.write(|w| w.put_patient(&p)).unwrap();
+    }
+    // A new handle on the same keyring entry opens the same database.
+    let store = Store::open(&dir, &KeyringSecrets::new(&service)).unwrap();
+    assert_eq!(store.patient(p.id).unwrap().unwrap().name, "Kavya Nair");
+    std::fs::remove_dir_all(&dir).ok();
+}
