@@ -48,6 +48,11 @@ enum Command {
         #[arg(long, default_value = "ABDM_RELAY_TOKEN")]
         relay_token_env: String,
     },
+    /// FHIR documents.
+    Fhir {
+        #[command(subcommand)]
+        command: FhirCommand,
+    },
     /// Shows the outbox: every ABDM call and its state.
     Queue {
         #[command(flatten)]
@@ -55,6 +60,18 @@ enum Command {
         /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum FhirCommand {
+    /// Prints the viewer model of a FHIR document bundle: title, type, patient, sections with a row
+    /// per entry and the references that do not resolve, attachments, warnings.
+    Render {
+        /// JSON output (the only format for now).
+        #[arg(long)]
+        json: bool,
+        file: PathBuf,
     },
 }
 
@@ -175,6 +192,20 @@ async fn main() {
             let _ = tokio::signal::ctrl_c().await;
             stop.send_replace(true);
             let _ = tokio::join!(outbox, sync);
+        }
+        Command::Fhir {
+            command: FhirCommand::Render { json: _, file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| fail(format!("cannot read {}: {e}", file.display())));
+            let bundle: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| fail(format!("{} is not JSON: {e}", file.display())));
+            let document = abdm_fhir::read(&bundle)
+                .unwrap_or_else(|e| fail(format!("{}: {e}", file.display())));
+            println!(
+                "{}",
+                serde_json::to_string(&document).expect("the viewer model serializes")
+            );
         }
         Command::Queue { desk, json } => {
             let desk = open_desk(&desk);

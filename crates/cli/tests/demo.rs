@@ -56,3 +56,46 @@ fn demo_runs_the_m1_flows_and_its_exchange_log_matches_nha_openapi() {
     assert!(passed >= 15 && summary.contains(" 0 failed"), "{report}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn fhir_render_prints_the_viewer_model() {
+    let shared = std::env::var_os("ABDM_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        });
+    let out = Command::new(env!("CARGO_BIN_EXE_deskctl"))
+        .args(["fhir", "render", "--json"])
+        .arg(shared.join("fhir-examples/abdm-sandbox-legacy_OPConsultation.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "title",
+        "type",
+        "status",
+        "date",
+        "authors",
+        "custodian",
+        "patient",
+        "encounter",
+        "sections",
+        "attachments",
+        "warnings",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert!(v["patient"]["name"].as_str().is_some_and(|n| !n.is_empty()));
+    assert!(v["sections"][0]["rows"][0]["reference"].as_str().is_some());
+    let bad = Command::new(env!("CARGO_BIN_EXE_deskctl"))
+        .args(["fhir", "render", "--json", "/nonexistent.json"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot read"));
+}
