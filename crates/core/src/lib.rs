@@ -277,23 +277,7 @@ impl<G: Gateway> Desk<G> {
             let now = desk_store::now();
             let mut patient = match w.patient_by_abha(number.dashed())? {
                 Some(p) => p,
-                None => Patient {
-                    id: Uuid::new_v4(),
-                    name: qr.name.clone(),
-                    gender: String::new(),
-                    year_of_birth: None,
-                    month_of_birth: None,
-                    day_of_birth: None,
-                    mobile: None,
-                    abha_number: None,
-                    abha_address: None,
-                    address: None,
-                    district: None,
-                    state: None,
-                    pincode: None,
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                },
+                None => Patient::new(qr.name.clone()),
             };
             patient.name = qr.name.trim().to_string();
             patient.gender = format!("{:?}", gender_of(&qr.gender));
@@ -946,23 +930,7 @@ impl<G: Gateway> Desk<G> {
         let now = desk_store::now();
         let mut patient = match w.patient_by_abha(number.dashed())? {
             Some(p) => p,
-            None => Patient {
-                id: Uuid::new_v4(),
-                name: String::new(),
-                gender: String::new(),
-                year_of_birth: None,
-                month_of_birth: None,
-                day_of_birth: None,
-                mobile: None,
-                abha_number: None,
-                abha_address: None,
-                address: None,
-                district: None,
-                state: None,
-                pincode: None,
-                created_at: now.clone(),
-                updated_at: now.clone(),
-            },
+            None => Patient::new(String::new()),
         };
         patient.name = s.name.clone();
         patient.gender = s.gender.clone();

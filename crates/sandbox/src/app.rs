@@ -234,6 +234,17 @@ impl App {
         })
     }
 
+    /// [`App::authorize`], then [`App::parse`]: the start of every gateway handler.
+    pub fn accept<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+        require_cm_id: bool,
+    ) -> Result<(String, T), Response> {
+        let client = self.authorize(headers, require_cm_id)?;
+        Ok((client, self.parse(body)?))
+    }
+
     /// The service named by `X-HIP-ID`/`X-HIU-ID`, when the caller owns it.
     pub fn acting_service(&self, headers: &HeaderMap, client: &str) -> Option<String> {
         let id = headers

@@ -117,14 +117,11 @@ async fn consent_request_init(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let client = match authorized(&app, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<consent_requests::init::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<consent_requests::init::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let consent = request.body.consent.clone();
     let hiu = consent.hiu.id.clone();
     let owned = app
@@ -358,14 +355,11 @@ async fn consent_request_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let client = match authorized(&app, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<consent_requests::status::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<consent_requests::status::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Some(hiu) = app.acting_service(&headers, &client) else {
         return accepted();
     };
@@ -417,14 +411,11 @@ async fn acknowledge(State(app): State<Shared>, headers: HeaderMap, body: Bytes)
 }
 
 async fn consent_fetch(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match authorized(&app, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<consents::fetch::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<consents::fetch::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Some(hiu) = app.acting_service(&headers, &client) else {
         return accepted();
     };
@@ -508,14 +499,11 @@ fn check_request(artefact: &mut Artefact, range: &DateRange) -> Result<(), (&'st
 }
 
 async fn hi_request(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match authorized(&app, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<hi::cm_request::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<hi::cm_request::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Some(hiu) = app.acting_service(&headers, &client) else {
         return accepted();
     };
@@ -763,14 +751,11 @@ async fn bridge_answer(State(app): State<Shared>, headers: HeaderMap, body: Byte
 
 /// A confirmed patient-initiated link: the consent manager records the linked care contexts.
 async fn link_on_confirm(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match authorized(&app, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let cb: Callback<links::on_confirm::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, cb): (String, Callback<links::on_confirm::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let hip = app.acting_service(&headers, &client);
     let mut state = app.state();
     let abha = state

@@ -108,14 +108,11 @@ async fn heartbeat() -> Json<Value> {
 }
 
 async fn register_bridge(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match app.authorize(&headers, false) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: sessions::bridges::Body = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, sessions::bridges::Body) =
+        match app.accept(&headers, &body, false) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     if url::Url::parse(&request.url)
         .map(|u| !matches!(u.scheme(), "http" | "https"))
         .unwrap_or(true)
@@ -157,12 +154,8 @@ async fn add_update_services(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let client = match app.authorize(&headers, false) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Value = match app.parse(&body) {
-        Ok(r) => r,
+    let (client, request): (String, Value) = match app.accept(&headers, &body, false) {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let facility = request
@@ -228,14 +221,11 @@ fn requester_service(app: &Shared, client: &str, requester: &abdm::Requester) ->
 }
 
 async fn fetch_modes(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match app.authorize(&headers, true) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<user_auth::fetch_modes::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<user_auth::fetch_modes::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Some(service) = requester_service(&app, &client, &request.body.query.requester) else {
         return accepted();
     };
@@ -290,14 +280,11 @@ fn new_otp(app: &Shared) -> Otp {
 }
 
 async fn auth_init(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match app.authorize(&headers, true) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<user_auth::init::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<user_auth::init::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let query = request.body.query;
     let Some(service) = requester_service(&app, &client, &query.requester) else {
         return accepted();
@@ -400,14 +387,11 @@ fn demographics_match(
 }
 
 async fn auth_confirm(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match app.authorize(&headers, true) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<user_auth::confirm::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<user_auth::confirm::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let path = user_auth::on_confirm::Endpoint::PATH;
     let empty = || user_auth::on_confirm::Body { auth: None };
     let mut state = app.state();
@@ -547,14 +531,11 @@ async fn auth_confirm(State(app): State<Shared>, headers: HeaderMap, body: Bytes
 }
 
 async fn add_contexts(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match app.authorize(&headers, true) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<links::add_contexts::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<links::add_contexts::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Some(service) = app.acting_service(&headers, &client) else {
         return accepted();
     };
@@ -645,14 +626,11 @@ async fn on_share(State(app): State<Shared>, headers: HeaderMap, body: Bytes) ->
 }
 
 async fn sms_notify(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match app.authorize(&headers, true) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request: Request<sms::notify::Body> = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (client, request): (String, Request<sms::notify::Body>) =
+        match app.accept(&headers, &body, true) {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let Some(service) = app.acting_service(&headers, &client) else {
         return accepted();
     };

@@ -69,6 +69,30 @@ pub struct Patient {
     pub updated_at: String,
 }
 
+impl Patient {
+    /// A new patient with only a name; the rest is filled in by the flow that creates it.
+    pub fn new(name: impl Into<String>) -> Self {
+        let now = now();
+        Self {
+            id: Uuid::new_v4(),
+            name: name.into(),
+            gender: String::new(),
+            year_of_birth: None,
+            month_of_birth: None,
+            day_of_birth: None,
+            mobile: None,
+            abha_number: None,
+            abha_address: None,
+            address: None,
+            district: None,
+            state: None,
+            pincode: None,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
 /// A patient's ABHA as ABDM returned it (CARE's `AbhaNumber`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AbhaProfile {
