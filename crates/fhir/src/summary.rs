@@ -118,7 +118,7 @@ fn narrative(r: &Value) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-fn list<'a>(v: &'a Value) -> &'a [Value] {
+fn list(v: &Value) -> &[Value] {
     v.as_array().map(Vec::as_slice).unwrap_or_default()
 }
 

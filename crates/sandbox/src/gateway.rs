@@ -303,18 +303,15 @@ async fn auth_init(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -
                     "No ABHA user found with this ABHA number or address",
                 ),
             ),
-            Some(account) if mode == AuthMode::Direct => {
-                let _ = account;
-                Callback::failed(
-                    request.request_id,
-                    user_auth::on_init::Body { auth: None },
-                    callback_error(
-                        &app,
-                        "ABDM-1006",
-                        "DIRECT authentication is not supported by the sandbox",
-                    ),
-                )
-            }
+            Some(_) if mode == AuthMode::Direct => Callback::failed(
+                request.request_id,
+                user_auth::on_init::Body { auth: None },
+                callback_error(
+                    &app,
+                    "ABDM-1006",
+                    "DIRECT authentication is not supported by the sandbox",
+                ),
+            ),
             Some(account) => {
                 let transaction_id = Uuid::new_v4().to_string();
                 let otp = matches!(mode, AuthMode::MobileOtp | AuthMode::AadhaarOtp)

@@ -101,9 +101,9 @@ pub fn demo_bundle(
     care_context: &str,
     date: &str,
 ) -> Value {
-    let id = |_: &str| Uuid::new_v4().to_string();
+    let id = || Uuid::new_v4().to_string();
     let (patient, practitioner, organization, composition, clinical) =
-        (id("p"), id("pr"), id("o"), id("c"), id("x"));
+        (id(), id(), id(), id(), id());
     let (code, display, profile) = composition_code(hi_type);
     let urn = |i: &str| format!("urn:uuid:{i}");
     let clinical_resource = match hi_type {

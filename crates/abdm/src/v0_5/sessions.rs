@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+#[allow(clippy::module_inception)] // the endpoint is `sessions`, in the sessions family
 pub mod sessions {
     //! `POST /v0.5/sessions` — "Get access token" (gateway spec, *sessions*).
     use super::*;
