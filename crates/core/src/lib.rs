@@ -116,6 +116,9 @@ mod step {
 }
 
 pub struct Desk<G: Gateway> {
+    /// How long to wait for ABDM's callback before telling the receptionist it did not come (ABDM
+    /// redelivers a callback once, about 16 minutes late).
+    answer_timeout: Duration,
     store: Arc<Store>,
     gateway: Arc<G>,
     /// The consent manager's ABHA-address suffix (`sbx`, `abdm`).
@@ -152,12 +155,61 @@ impl<G: Gateway> Desk<G> {
             abdm: Reachability::Unknown,
         });
         Self {
+            answer_timeout: Duration::from_secs(20 * 60),
             store,
             gateway,
             cm_suffix: cm_suffix.into(),
             outbox_wake: Arc::new(Notify::new()),
             status,
         }
+    }
+
+    /// Changes how long the desk waits for ABDM's answers (default 20 minutes).
+    pub fn with_answer_timeout(mut self, timeout: Duration) -> Self {
+        self.answer_timeout = timeout;
+        self
+    }
+
+    /// Marks requests ABDM never answered as failed, in plain words; a late answer is then logged
+    /// and ignored. Returns how many gave up.
+    pub fn expire_unanswered(&self) -> Result<usize> {
+        let cutoff = chrono::Utc::now()
+            - chrono::Duration::from_std(self.answer_timeout).unwrap_or(chrono::Duration::MAX);
+        let overdue: Vec<Pending> = self
+            .store
+            .pendings()?
+            .into_iter()
+            .filter(|p| {
+                chrono::DateTime::parse_from_rfc3339(&p.created_at)
+                    .map(|t| t < cutoff)
+                    .unwrap_or(false)
+            })
+            .collect();
+        for p in &overdue {
+            // Only requests that were sent: a queued one is still waiting for the network, not ABDM.
+            let sent = p
+                .outbox_id
+                .and_then(|id| self.store.outbox_item(id).ok().flatten())
+                .is_some_and(|i| i.state != OutboxState::Queued);
+            if !sent {
+                continue;
+            }
+            let minutes = self.answer_timeout.as_secs().div_ceil(60);
+            self.store.write(|w| -> Result<()> {
+                let reason =
+                    format!("ABDM did not answer within {minutes} minutes; start this step again");
+                Self::finish_outbox(
+                    w,
+                    p,
+                    OutboxState::Failed {
+                        reason: reason.clone(),
+                    },
+                )?;
+                w.audit("ABDM did not answer", reason, p.patient_id)?;
+                Ok(())
+            })?;
+        }
+        Ok(overdue.len())
     }
 
     pub fn store(&self) -> &Store {
@@ -625,7 +677,14 @@ impl<G: Gateway> Desk<G> {
     /// keeps the queue's order.
     pub async fn run_outbox(&self, mut stop: watch::Receiver<bool>) {
         let mut backoff = Duration::from_millis(200);
+        let mut last_expiry_check = std::time::Instant::now();
         while !*stop.borrow() {
+            if last_expiry_check.elapsed() >= self.answer_timeout.min(Duration::from_secs(30)) {
+                last_expiry_check = std::time::Instant::now();
+                if let Err(e) = self.expire_unanswered() {
+                    tracing::error!(error = %e, "cannot check for unanswered requests");
+                }
+            }
             let next = match self.store.next_queued() {
                 Ok(item) => item,
                 Err(e) => {
@@ -634,7 +693,7 @@ impl<G: Gateway> Desk<G> {
                 }
             };
             let wait = match next {
-                None => Duration::from_secs(5),
+                None => Duration::from_secs(5).min(self.answer_timeout),
                 Some(item) => match self
                     .gateway
                     .send(&item.path, &item.body, &item.acting)

@@ -464,3 +464,33 @@ async fn a_network_cut_mid_flow_is_survived() {
     .await;
     rig.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_abdm_never_answers_is_failed_in_plain_words() {
+    // Our bridge is not registered with this ABDM: it accepts our call and never calls back.
+    let sandbox = Sandbox::start(SandboxConfig {
+        callback_delay: Duration::from_millis(10),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("desk-timeout-{}", uuid::Uuid::new_v4()));
+    let store = Arc::new(Store::open(&dir, &MemorySecrets::default()).unwrap());
+    let gateway = Arc::new(V05::new(
+        abdm::GatewayClient::new(sandbox.client_config()),
+        DEFAULT_SERVICE_ID,
+    ));
+    let desk =
+        Arc::new(Desk::new(store, gateway, "sbx").with_answer_timeout(Duration::from_millis(400)));
+    let (stop, stop_rx) = watch::channel(false);
+    let d = desk.clone();
+    tokio::spawn(async move { d.run_outbox(stop_rx).await });
+    desk.scan_and_pull(asha_qr()).unwrap();
+    eventually("the unanswered call to fail", || {
+        desk.store().outbox().unwrap().iter().any(|i| matches!(&i.state, OutboxState::Failed { reason } if reason.contains("did not answer")))
+    }).await;
+    assert!(!desk.store().has_pending().unwrap());
+    stop.send_replace(true);
+    sandbox.stop().await;
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -392,6 +392,11 @@ impl Store {
         self.get(&key(prefix::OUTBOX, &id.to_be_bytes()))
     }
 
+    /// Every request still waiting for ABDM's answer.
+    pub fn pendings(&self) -> Result<Vec<Pending>> {
+        self.scan(prefix::PENDING)
+    }
+
     /// Whether any request still waits for ABDM's answer.
     pub fn has_pending(&self) -> Result<bool> {
         Ok(self
