@@ -1,5 +1,6 @@
 //! `deskctl`: desk-core without a window, for demos, tests and power users.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +73,17 @@ enum FhirCommand {
         #[arg(long)]
         json: bool,
         file: PathBuf,
+    },
+    /// Writes one bundle per NRCeS document type (8) from the demo clinic's records.
+    Export {
+        /// Use the built-in demo clinic (the only source for now).
+        #[arg(long)]
+        demo: bool,
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed for the bundles' ids (the same seed gives the same files).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -206,6 +218,27 @@ async fn main() {
                 "{}",
                 serde_json::to_string(&document).expect("the viewer model serializes")
             );
+        }
+        Command::Fhir {
+            command: FhirCommand::Export { demo, out, seed },
+        } => {
+            if !demo {
+                fail("only --demo is available until the desk keeps consultations");
+            }
+            std::fs::create_dir_all(&out)
+                .unwrap_or_else(|e| fail(format!("cannot create {}: {e}", out.display())));
+            let record = abdm_fhir::write::demo_record();
+            for kind in abdm_fhir::write::DocumentType::ALL {
+                let path = out.join(format!("{kind:?}.json"));
+                let bundle = abdm_fhir::write::build(kind, &record, seed);
+                std::fs::write(
+                    &path,
+                    serde_json::to_vec_pretty(&bundle).expect("bundles serialize"),
+                )
+                .unwrap_or_else(|e| fail(format!("cannot write {}: {e}", path.display())));
+                // A closed pipe (`| head`) is not an error worth a panic.
+                let _ = writeln!(std::io::stdout(), "{}", path.display());
+            }
         }
         Command::Queue { desk, json } => {
             let desk = open_desk(&desk);

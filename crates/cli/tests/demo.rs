@@ -99,3 +99,34 @@ fn fhir_render_prints_the_viewer_model() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot read"));
 }
+
+#[test]
+fn fhir_export_writes_one_readable_bundle_per_document_type() {
+    let dir = std::env::temp_dir().join(format!("deskctl-export-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_deskctl"))
+        .args(["fhir", "export", "--demo", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 8);
+    for f in &files {
+        let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+        let doc = abdm_fhir::read(&bundle).unwrap();
+        assert!(
+            doc.warnings.is_empty(),
+            "{}: {:?}",
+            f.display(),
+            doc.warnings
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -8,6 +8,7 @@
 //! Unknown resource types get a generic row, never silence.
 
 mod summary;
+pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
 
