@@ -213,6 +213,15 @@ impl Ids {
     }
 }
 
+/// A section to write: title, SNOMED code (none for title-keyed slices), entry ids, and the entry
+/// `type` for profiles whose slicing is closed on it.
+type SectionSpec = (
+    String,
+    Option<&'static str>,
+    Vec<String>,
+    Option<&'static str>,
+);
+
 struct Builder {
     ids: Ids,
     entries: Vec<Value>,
@@ -431,7 +440,7 @@ pub fn build(kind: DocumentType, record: &ClinicRecord, seed: u64) -> Value {
     };
 
     // Sections: (title, SNOMED code or none, entry ids, entry type for closed slices).
-    let mut sections: Vec<(String, Option<&str>, Vec<String>, Option<&str>)> = Vec::new();
+    let mut sections: Vec<SectionSpec> = Vec::new();
     let mut push =
         |title: &str, code: Option<&'static str>, ids: Vec<String>, typed: Option<&'static str>| {
             if !ids.is_empty() {
