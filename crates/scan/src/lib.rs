@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scanned {
     /// An ABHA card or PHR-app profile QR.
-    Abha(AbhaQr),
+    Abha(Box<AbhaQr>),
     /// A clinic's counter QR (`…/share-profile?hip-id=…&counter-id=…`).
     Counter { hip_id: String, counter_id: String },
     /// Just an ABHA number (typed or printed).
@@ -201,7 +201,7 @@ pub fn parse(payload: &str) -> Result<Scanned, QrError> {
     if p.starts_with('{') {
         let value: Value = serde_json::from_str(p).map_err(|e| QrError::BadJson(e.to_string()))?;
         let map = value.as_object().ok_or(QrError::Unrecognised)?;
-        return abha_json(map).map(Scanned::Abha);
+        return abha_json(map).map(|a| Scanned::Abha(Box::new(a)));
     }
     if let Ok(url) = url::Url::parse(p) {
         if url.path().ends_with("share-profile") {

@@ -2,7 +2,7 @@ use super::*;
 
 fn abha(payload: &str) -> AbhaQr {
     match parse(payload).unwrap_or_else(|e| panic!("{payload}: {e}")) {
-        Scanned::Abha(a) => a,
+        Scanned::Abha(a) => *a,
         other => panic!("{other:?}"),
     }
 }
