@@ -130,3 +130,45 @@ fn fhir_export_writes_one_readable_bundle_per_document_type() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn qr_decode_prints_one_json_line_per_file() {
+    let dir = std::env::temp_dir().join(format!("deskctl-qr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let payload =
+        "https://phrsbx.abdm.gov.in/share-profile?hip-id=IN2710000001_1&counter-id=COUNTER-1";
+    let code = qrcode::QrCode::new(payload.as_bytes()).unwrap();
+    let qr = code
+        .render::<image::Luma<u8>>()
+        .module_dimensions(8, 8)
+        .build();
+    let with_code = dir.join("counter.png");
+    qr.save(&with_code).unwrap();
+    let blank = dir.join("blank.png");
+    image::GrayImage::from_pixel(320, 240, image::Luma([200]))
+        .save(&blank)
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deskctl"))
+        .args(["qr", "decode", "--json"])
+        .arg(&with_code)
+        .arg(&blank)
+        .arg(dir.join("missing.png"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["payload"], payload);
+    assert_eq!(lines[0]["abha"]["kind"], "counter");
+    assert_eq!(lines[0]["abha"]["counter_id"], "COUNTER-1");
+    assert!(lines[0]["ms"].is_number());
+    assert!(lines[1]["payload"].is_null() && lines[1]["abha"]["error"].is_string());
+    assert!(lines[2]["abha"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("cannot read"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,7 +1,9 @@
 //! Scanning at the reception desk. For now: what a scanned code *says* — [`parse`] reads every ABHA
 //! QR variant in use (ABHA card, PHR app), the clinic's counter QR (scan and share), and a bare ABHA
-//! number or address, into a typed value or a precise error. Frame sources (webcam, image files) and
-//! the QR detector feeding rqrr's decoder come next.
+//! number or address, into a typed value or a precise error. [`decode`] finds and reads the code in
+//! a frame or photo with rqrr. Webcam frames (nokhwa) and a detector of our own come next.
+
+pub mod decode;
 
 use abdm::ids::{AbhaAddress, AbhaNumber};
 use serde::Serialize;

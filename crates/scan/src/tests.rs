@@ -163,3 +163,28 @@ fn malformed_codes_get_precise_errors() {
         })
     ));
 }
+
+/// A code rendered the way a phone screen shows it, then rotated and placed in a larger grey frame.
+#[test]
+fn decodes_a_rendered_abha_code_in_a_frame() {
+    let payload = r#"{"hidn":"91-1234-5678-9012","phr":"asha.kumari@sbx","name":"Asha Kumari","gender":"F","dob":"12/4/1990","address":"12 MG Road, Pune"}"#;
+    let code = qrcode::QrCode::new(payload.as_bytes()).unwrap();
+    let qr = code
+        .render::<image::Luma<u8>>()
+        .module_dimensions(6, 6)
+        .build();
+    let mut frame = image::GrayImage::from_pixel(1280, 720, image::Luma([140]));
+    let qr = image::imageops::rotate90(&qr);
+    image::imageops::overlay(&mut frame, &qr, 300, 80);
+    let found = decode::decode(&frame).expect("the code is found");
+    assert_eq!(found, payload);
+    match parse(&found).unwrap() {
+        Scanned::Abha(a) => assert_eq!(a.name, "Asha Kumari"),
+        other => panic!("{other:?}"),
+    }
+    // A frame without a code yields nothing rather than a misread.
+    assert_eq!(
+        decode::decode(&image::GrayImage::from_pixel(640, 480, image::Luma([90]))),
+        None
+    );
+}
