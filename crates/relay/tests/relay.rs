@@ -230,7 +230,7 @@ async fn only_the_gateway_gets_in_and_bad_input_is_refused() {
     let w = world(
         "auth",
         SandboxConfig {
-            session_ttl: Duration::from_secs(1),
+            session_ttl: Duration::from_secs(3),
             ..SandboxConfig::default()
         },
         Duration::from_secs(1),
@@ -239,6 +239,14 @@ async fn only_the_gateway_gets_in_and_bad_input_is_refused() {
     let http = reqwest::Client::new();
     let url = format!("{}/abdm/v0.5/users/auth/on-fetch-modes", w.relay.url());
     let body = json!({"requestId": uuid::Uuid::new_v4(), "timestamp": "2026-11-24T10:00:00.000Z", "resp": {"requestId": uuid::Uuid::new_v4()}});
+    // A token from another gateway (its own key) — made first, so the valid token's short life
+    // is spent only on the checks below.
+    let other = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let forged = abdm::GatewayClient::new(other.client_config())
+        .session_token()
+        .await
+        .unwrap();
+    other.stop().await;
     let token = w.client.session_token().await.unwrap();
     let post = |token: Option<&str>, hip: &str, body: &Value| {
         let mut r = http.post(&url).header("X-HIP-ID", hip).json(body);
@@ -275,11 +283,6 @@ async fn only_the_gateway_gets_in_and_bad_input_is_refused() {
             .status(),
         401
     );
-    let other = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let forged = abdm::GatewayClient::new(other.client_config())
-        .session_token()
-        .await
-        .unwrap();
     assert_eq!(
         post(Some(&forged), DEFAULT_SERVICE_ID, &fresh)
             .await
@@ -287,7 +290,6 @@ async fn only_the_gateway_gets_in_and_bad_input_is_refused() {
             .status(),
         401
     );
-    other.stop().await;
 
     // Unknown clinic, missing routing header.
     let r = post(Some(&token), "IN0000000000_9", &fresh).await.unwrap();
@@ -347,8 +349,8 @@ async fn only_the_gateway_gets_in_and_bad_input_is_refused() {
         .unwrap();
     assert_eq!(r.status(), 413);
 
-    // Expired beyond the leeway (1 s here): refused.
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    // Expired beyond the leeway (3 s life + 1 s leeway here): refused.
+    tokio::time::sleep(Duration::from_millis(4200)).await;
     assert_eq!(
         post(Some(&token), DEFAULT_SERVICE_ID, &fresh)
             .await
