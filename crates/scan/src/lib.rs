@@ -4,6 +4,8 @@
 //! a frame or photo with rqrr. Webcam frames (nokhwa) and a detector of our own come next.
 
 pub mod decode;
+#[cfg(feature = "webcam")]
+pub mod webcam;
 
 use abdm::ids::{AbhaAddress, AbhaNumber};
 use serde::Serialize;
