@@ -16,7 +16,7 @@ use abdm::healthid_v1 as hid;
 use abdm::ids::{Aadhaar, AbhaAddress, Mobile};
 
 use crate::app::Shared;
-use crate::state::{account_for, Account, Journey, JourneyKind, Otp, OtpCheck};
+use crate::state::{account_for, Account, Journey, JourneyKind, OtpCheck};
 
 const X_TOKEN_TTL: Duration = Duration::from_secs(1800);
 const OTP_WINDOW: Duration = Duration::from_secs(30 * 60);
@@ -85,20 +85,6 @@ fn accept<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Response> {
     app.authorize(headers, false)?;
     app.parse(body)
-}
-
-fn new_otp(app: &Shared) -> Otp {
-    use rand::Rng;
-    let code = app.config.dev_otp.clone().unwrap_or_else(|| {
-        rand::thread_rng()
-            .gen_range(100_000..=999_999u32)
-            .to_string()
-    });
-    Otp {
-        code,
-        expires: Instant::now() + app.config.otp_ttl,
-        attempts_left: app.config.otp_attempts,
-    }
 }
 
 fn invalid_txn(app: &Shared) -> Response {
@@ -181,7 +167,7 @@ async fn generate_otp(State(app): State<Shared>, headers: HeaderMap, body: Bytes
         }
         let resident = state.resident(&aadhaar);
         let txn_id = Uuid::new_v4().to_string();
-        let otp = new_otp(&app);
+        let otp = app.new_otp();
         state.send_sms(&resident.mobile,
             format!("{} is your Aadhaar OTP to create your ABHA. Valid for {} minutes. Do not share it.", otp.code, app.config.otp_ttl.as_secs() / 60),
             Some(otp.code.clone()), Some(txn_id.clone()));
@@ -230,7 +216,7 @@ async fn resend_aadhaar_otp(
         let aadhaar = Aadhaar::parse(journey.aadhaar.as_deref().unwrap_or_default())
             .map_err(|_| invalid_txn(&app))?;
         let resident = state.resident(&aadhaar);
-        let otp = new_otp(&app);
+        let otp = app.new_otp();
         state.send_sms(
             &resident.mobile,
             format!(
@@ -302,7 +288,7 @@ fn mobile_otp(app: &Shared, headers: &HeaderMap, body: &Bytes, skip_if_linked: b
             mobile_linked: Some(true),
         }));
     }
-    let otp = new_otp(app);
+    let otp = app.new_otp();
     let code = otp.code.clone();
     j.otp = Some(otp);
     j.mobile_verified = false;
@@ -531,7 +517,7 @@ async fn auth_init(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -
             }
         };
         let txn_id = Uuid::new_v4().to_string();
-        let otp = new_otp(&app);
+        let otp = app.new_otp();
         let what = if kind == JourneyKind::LoginAadhaarOtp {
             "Aadhaar OTP"
         } else {

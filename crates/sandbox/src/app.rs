@@ -161,6 +161,21 @@ impl App {
         self.faults.lock().expect("faults lock")
     }
 
+    /// A new 6-digit OTP (no leading zero, as the health id spec's pattern requires), or the fixed
+    /// development OTP when one is configured.
+    pub fn new_otp(&self) -> crate::state::Otp {
+        let code = self.config.dev_otp.clone().unwrap_or_else(|| {
+            rand::thread_rng()
+                .gen_range(100_000..=999_999u32)
+                .to_string()
+        });
+        crate::state::Otp {
+            code,
+            expires: std::time::Instant::now() + self.config.otp_ttl,
+            attempts_left: self.config.otp_attempts,
+        }
+    }
+
     /// An error code as the gateway writes it (optionally with its trailing-colon quirk).
     pub fn code(&self, code: &str) -> String {
         if self.faults().quirky_error_codes {

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use abdm::v0_5::{consent_requests, consents, discovery, health_information as hi, links};
 use abdm::{
     AccessMode, Callback, CareContextDefinition, ConsentDetail, ConsentStatus, DateRange,
-    Frequency, FrequencyUnit, Gender, HiType, Identifier, IdentifierType, KeyMaterial, Operation,
+    Frequency, FrequencyUnit, HiType, Identifier, IdentifierType, KeyMaterial, Operation,
     Organization, PatientId, Permission, Purpose, Request, ServiceKind, Timestamp,
 };
 
@@ -1145,12 +1145,7 @@ async fn admin_discover(State(app): State<Shared>, Json(req): Json<DiscoverReque
         )
             .into_response();
     };
-    let gender = match account.gender.as_str() {
-        "M" => Gender::M,
-        "F" => Gender::F,
-        "O" => Gender::O,
-        _ => Gender::U,
-    };
+    let gender = account.wire_gender();
     let request = Request::new(discovery::discover::Body {
         transaction_id: Uuid::new_v4(),
         patient: discovery::discover::Patient {

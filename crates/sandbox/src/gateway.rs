@@ -2,8 +2,6 @@
 //! (patient authentication for linking, care-context linking, scan-and-share answers, SMS).
 //! Every write answers 202 at once; the result goes to the caller's bridge as a callback.
 
-use std::time::Instant;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -15,12 +13,12 @@ use uuid::Uuid;
 
 use abdm::v0_5::{links, profile, sessions, sms, user_auth};
 use abdm::{
-    AuthMode, AuthPurpose, Callback, ErrorBody, ErrorCode, Gender, Identifier, IdentifierType,
-    Operation, PatientAddress, Request, ServiceKind, Timestamp,
+    AuthMode, AuthPurpose, Callback, ErrorBody, ErrorCode, Identifier, IdentifierType, Operation,
+    PatientAddress, Request, ServiceKind, Timestamp,
 };
 
 use crate::app::{accepted, Shared};
-use crate::state::{AuthTransaction, Otp, OtpCheck, Service};
+use crate::state::{AuthTransaction, OtpCheck, Service};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -265,20 +263,6 @@ async fn fetch_modes(State(app): State<Shared>, headers: HeaderMap, body: Bytes)
     accepted()
 }
 
-fn new_otp(app: &Shared) -> Otp {
-    use rand::Rng;
-    let code = app.config.dev_otp.clone().unwrap_or_else(|| {
-        rand::thread_rng()
-            .gen_range(100_000..=999_999u32)
-            .to_string()
-    });
-    Otp {
-        code,
-        expires: Instant::now() + app.config.otp_ttl,
-        attempts_left: app.config.otp_attempts,
-    }
-}
-
 async fn auth_init(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let (client, request): (String, Request<user_auth::init::Body>) =
         match app.accept(&headers, &body, true) {
@@ -315,7 +299,7 @@ async fn auth_init(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -
             Some(account) => {
                 let transaction_id = Uuid::new_v4().to_string();
                 let otp = matches!(mode, AuthMode::MobileOtp | AuthMode::AadhaarOtp)
-                    .then(|| new_otp(&app));
+                    .then(|| app.new_otp());
                 let hint = abdm::ids::Mobile::parse(&account.mobile)
                     .map(|m| m.masked())
                     .unwrap_or_default();
@@ -467,12 +451,7 @@ async fn auth_confirm(State(app): State<Shared>, headers: HeaderMap, body: Bytes
                 app.issuer
                     .link_token(&txn.requester.id, &account.address, 15_768_000)
             });
-            let gender = match account.gender.as_str() {
-                "M" => Gender::M,
-                "F" => Gender::F,
-                "O" => Gender::O,
-                _ => Gender::U,
-            };
+            let gender = account.wire_gender();
             Callback::answering(
                 request.request_id,
                 user_auth::on_confirm::Body {
@@ -693,12 +672,7 @@ pub fn share_profile(
     if !kind_ok {
         return Err(format!("{hip_id} is not a registered HIP"));
     }
-    let gender = match account.gender.as_str() {
-        "M" => Gender::M,
-        "F" => Gender::F,
-        "O" => Gender::O,
-        _ => Gender::U,
-    };
+    let gender = account.wire_gender();
     let request = Request::new(profile::share::Body {
         patient: profile::share::Patient {
             hip_code: counter,

@@ -48,6 +48,18 @@ pub struct Account {
     pub links: BTreeMap<String, (String, Vec<String>)>,
 }
 
+impl Account {
+    /// The gender as ABDM's v0.5 messages type it.
+    pub fn wire_gender(&self) -> abdm::Gender {
+        match self.gender.as_str() {
+            "M" => abdm::Gender::M,
+            "F" => abdm::Gender::F,
+            "O" => abdm::Gender::O,
+            _ => abdm::Gender::U,
+        }
+    }
+}
+
 /// An OTP waiting to be entered.
 #[derive(Debug, Clone)]
 pub struct Otp {
