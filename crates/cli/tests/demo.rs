@@ -36,12 +36,13 @@ fn demo_runs_the_m1_flows_and_its_exchange_log_matches_nha_openapi() {
     let shared = std::env::var_os("ABDM_SHARED")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
         });
     let python = std::env::var("ABDM_PYTHON").unwrap_or_else(|_| "python3".into());
     let check = Command::new(python)
         .arg(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
                 .join("../../tools/openapi_validate.py"),
         )
         .arg(shared.join("abdm-openapi"))
@@ -62,7 +63,8 @@ fn fhir_render_prints_the_viewer_model() {
     let shared = std::env::var_os("ABDM_SHARED")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
         });
     let out = Command::new(env!("CARGO_BIN_EXE_deskctl"))
         .args(["fhir", "render", "--json"])

@@ -8,7 +8,10 @@ fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let dir = std::env::var_os("ABDM_SHARED")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
+        })
         .join("fhir-examples");
     let (name, text) = std::fs::read_dir(&dir)
         .unwrap()

@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 fn examples() -> Vec<(String, Value)> {
     let dir = std::env::var_os("ABDM_SHARED")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
+        })
         .join("fhir-examples");
     let mut out = Vec::new();
     for e in std::fs::read_dir(&dir).unwrap() {

@@ -109,7 +109,10 @@ fn an_independent_validator_accepts_every_bundle() {
     }
     let python = std::env::var("ABDM_FHIR_PYTHON").unwrap_or_else(|_| "python3".into());
     let out = std::process::Command::new(&python)
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/fhir_validate.py"))
+        .arg(
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../tools/fhir_validate.py"),
+        )
         .args(&files)
         .output()
         .unwrap_or_else(|e| {

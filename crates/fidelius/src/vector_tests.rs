@@ -57,7 +57,10 @@ struct Intermediate {
 pub(crate) fn shared_dir() -> std::path::PathBuf {
     match std::env::var_os("ABDM_SHARED") {
         Some(dir) => dir.into(),
-        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        None => {
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
+        }
     }
 }
 

@@ -30,7 +30,8 @@ fn vectors() -> Vec<Value> {
     let shared = std::env::var_os("ABDM_SHARED")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
         });
     let text = std::fs::read_to_string(shared.join("vectors/fidelius-vectors.json")).unwrap();
     let file: Value = serde_json::from_str(&text).unwrap();

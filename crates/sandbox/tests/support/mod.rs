@@ -135,14 +135,16 @@ pub fn shared_dir() -> std::path::PathBuf {
     std::env::var_os("ABDM_SHARED")
         .map(Into::into)
         .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
         })
 }
 
 /// Runs the independent OpenAPI validator over a JSONL file; returns its closing line.
 pub fn validate_jsonl(file: &std::path::Path) -> String {
-    let validator = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tools/openapi_validate.py");
+    let validator =
+        std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+            .join("../../tools/openapi_validate.py");
     let out = std::process::Command::new(python())
         .arg(validator)
         .arg(shared_dir().join("abdm-openapi"))
