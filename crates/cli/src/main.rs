@@ -49,7 +49,7 @@ enum Command {
         #[arg(long, default_value = "ABDM_RELAY_TOKEN")]
         relay_token_env: String,
     },
-    /// QR codes in photos or saved webcam frames.
+    /// QR codes from the webcam, in photos or in saved webcam frames.
     Qr {
         #[command(subcommand)]
         command: QrCommand,
@@ -78,6 +78,16 @@ enum QrCommand {
         json: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Watches the webcam (or reads a folder of saved frames) and prints each card read, once,
+    /// until Ctrl-C (or the last picture).
+    Scan {
+        /// The camera to use (0 is the first).
+        #[arg(long, default_value_t = 0, conflicts_with = "pictures")]
+        camera: u32,
+        /// Read saved frames from this file or folder instead of a camera.
+        #[arg(long)]
+        pictures: Option<PathBuf>,
     },
 }
 
@@ -225,6 +235,9 @@ async fn main() {
         Command::Qr {
             command: QrCommand::Decode { json, files },
         } => qr_decode(json, files),
+        Command::Qr {
+            command: QrCommand::Scan { camera, pictures },
+        } => qr_scan(camera, pictures),
         Command::Fhir {
             command: FhirCommand::Render { json: _, file },
         } => {
@@ -582,13 +595,66 @@ async fn demo(
     println!("\nAll M1 flows completed.");
 }
 
+/// Runs the live scanner and prints what it reads; the same scanner the desk window shows.
+fn qr_scan(camera: u32, pictures: Option<PathBuf>) {
+    use desk_scan::preview::{ScanEvent, Scanner};
+    use desk_scan::source::{FrameSource, Pictures, SourceError};
+    let open = move || -> Result<Box<dyn FrameSource>, SourceError> {
+        match pictures {
+            Some(path) => Ok(Box::new(Pictures::open(&path)?)),
+            None => open_camera(camera),
+        }
+    };
+    let scanner = Scanner::start(open);
+    let mut frames = 0u64;
+    for event in scanner.events().iter() {
+        match event {
+            ScanEvent::Preview(_) => frames += 1,
+            ScanEvent::Found {
+                number,
+                payload,
+                scanned,
+                ..
+            } => match scanned {
+                Ok(s) => println!(
+                    "frame {number}: {}",
+                    serde_json::to_string(&s).expect("scans serialize")
+                ),
+                Err(e) => println!("frame {number}: {e} ({payload})"),
+            },
+            ScanEvent::Error(e) => eprintln!("{e}"),
+            ScanEvent::Ended => break,
+        }
+    }
+    eprintln!("{frames} frames");
+}
+
+#[cfg(feature = "webcam")]
+fn open_camera(
+    index: u32,
+) -> Result<Box<dyn desk_scan::source::FrameSource>, desk_scan::source::SourceError> {
+    Ok(Box::new(desk_scan::webcam::Webcam::open(index)?))
+}
+
+#[cfg(not(feature = "webcam"))]
+fn open_camera(
+    _: u32,
+) -> Result<Box<dyn desk_scan::source::FrameSource>, desk_scan::source::SourceError> {
+    fail("this deskctl was built without webcam support (cargo feature `webcam`)")
+}
+
 fn qr_decode(json: bool, files: Vec<PathBuf>) {
     let mut stdout = std::io::stdout();
     for file in files {
-        let started = std::time::Instant::now();
+        let mut ms = 0.0;
         let (payload, abha) = match desk_scan::decode::load(&file) {
             Err(e) => (None, serde_json::json!({"error": e.to_string()})),
-            Ok(gray) => match desk_scan::decode::decode(&gray) {
+            Ok(gray) => match {
+                let started = std::time::Instant::now();
+                let found = desk_scan::decode::decode(&gray);
+                ms = started.elapsed().as_secs_f64() * 1e3;
+                found
+            } {
                 None => (
                     None,
                     serde_json::json!({"error": "no QR code found in the image"}),
@@ -602,7 +668,6 @@ fn qr_decode(json: bool, files: Vec<PathBuf>) {
                 }
             },
         };
-        let ms = started.elapsed().as_secs_f64() * 1e3;
         let line = if json {
             serde_json::json!({"file": file.display().to_string(), "payload": payload, "abha": abha, "ms": (ms * 100.0).round() / 100.0}).to_string()
         } else {

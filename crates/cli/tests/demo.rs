@@ -174,3 +174,53 @@ fn qr_decode_prints_one_json_line_per_file() {
         .contains("cannot read"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn qr_scan_reads_a_folder_of_frames_and_reports_each_card_once() {
+    let dir = tempfile_dir("deskctl-scan");
+    let payload = r#"{"hidn":"91-1111-2222-3333","hid":"meena.rao@sbx","name":"Meena Rao","gender":"F","dob":"1985"}"#;
+    let qr = qrcode::QrCode::new(payload.as_bytes())
+        .unwrap()
+        .render::<image::Luma<u8>>()
+        .module_dimensions(6, 6)
+        .build();
+    let mut frame = image::GrayImage::from_pixel(1280, 720, image::Luma([150]));
+    image::imageops::overlay(&mut frame, &qr, 400, 150);
+    for name in ["a.png", "b.png"] {
+        frame.save(dir.join(name)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_deskctl"))
+        .args(["qr", "scan", "--pictures"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(
+        lines[0].starts_with("frame 0: ") && lines[0].contains("Meena Rao"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 frames"));
+
+    let empty = tempfile_dir("deskctl-scan-empty");
+    let out = Command::new(env!("CARGO_BIN_EXE_deskctl"))
+        .args(["qr", "scan", "--pictures"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no pictures"));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&empty).ok();
+}
+
+fn tempfile_dir(prefix: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,9 +1,17 @@
-//! Scanning at the reception desk. For now: what a scanned code *says* — [`parse`] reads every ABHA
-//! QR variant in use (ABHA card, PHR app), the clinic's counter QR (scan and share), and a bare ABHA
-//! number or address, into a typed value or a precise error. [`decode`] finds and reads the code in
-//! a frame or photo with rqrr. Webcam frames (nokhwa) and a detector of our own come next.
+//! Scanning at the reception desk: finding and reading the QR code a patient holds up to the
+//! webcam, and understanding what it says.
+//!
+//! - [`detect`]: our QR detector (adaptive threshold, finder patterns, perspective refined on the
+//!   alignment patterns) feeding rqrr's decoder; [`decode`] applies it to photos and frames.
+//! - [`source`]: frames from the webcam ([`webcam`], nokhwa, feature `webcam`) or saved pictures.
+//! - [`preview`]: the live scanner: a downscaled preview stream with the decoder running beside it.
+//! - [`parse`]: every ABHA QR variant in use (ABHA card, PHR app), the clinic's counter QR (scan and
+//!   share), and a bare ABHA number or address, into a typed value or a precise error.
 
 pub mod decode;
+pub mod detect;
+pub mod preview;
+pub mod source;
 #[cfg(feature = "webcam")]
 pub mod webcam;
 
