@@ -646,27 +646,27 @@ fn open_camera(
 fn qr_decode(json: bool, files: Vec<PathBuf>) {
     let mut stdout = std::io::stdout();
     for file in files {
+        // The time is the decoding alone, without reading the file.
         let mut ms = 0.0;
-        let (payload, abha) = match desk_scan::decode::load(&file) {
+        let decoded = desk_scan::decode::load(&file).map(|grey| {
+            let started = std::time::Instant::now();
+            let found = desk_scan::decode::decode(&grey);
+            ms = started.elapsed().as_secs_f64() * 1e3;
+            found
+        });
+        let (payload, abha) = match decoded {
             Err(e) => (None, serde_json::json!({"error": e.to_string()})),
-            Ok(gray) => match {
-                let started = std::time::Instant::now();
-                let found = desk_scan::decode::decode(&gray);
-                ms = started.elapsed().as_secs_f64() * 1e3;
-                found
-            } {
-                None => (
-                    None,
-                    serde_json::json!({"error": "no QR code found in the image"}),
-                ),
-                Some(p) => {
-                    let parsed = match desk_scan::parse(&p) {
-                        Ok(s) => serde_json::to_value(s).expect("scans serialize"),
-                        Err(e) => serde_json::json!({"error": e.to_string()}),
-                    };
-                    (Some(p), parsed)
-                }
-            },
+            Ok(None) => (
+                None,
+                serde_json::json!({"error": "no QR code found in the image"}),
+            ),
+            Ok(Some(p)) => {
+                let parsed = match desk_scan::parse(&p) {
+                    Ok(s) => serde_json::to_value(s).expect("scans serialize"),
+                    Err(e) => serde_json::json!({"error": e.to_string()}),
+                };
+                (Some(p), parsed)
+            }
         };
         let line = if json {
             serde_json::json!({"file": file.display().to_string(), "payload": payload, "abha": abha, "ms": (ms * 100.0).round() / 100.0}).to_string()

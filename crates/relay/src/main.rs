@@ -17,7 +17,7 @@ struct Args {
     command: Option<Command>,
     #[arg(long, env = "ABDM_RELAY_LISTEN", default_value = "127.0.0.1:8091")]
     listen: SocketAddr,
-    /// Where the mailboxes live (sled).
+    /// Where the mailboxes live.
     #[arg(long, env = "ABDM_RELAY_DATA", default_value = "relay-data")]
     data_dir: PathBuf,
     /// The gateway's JWKS URL, e.g. https://dev.abdm.gov.in/gateway/v0.5/certs.
@@ -38,6 +38,9 @@ struct Args {
     /// Refuse new messages for a clinic once this many wait undelivered.
     #[arg(long, default_value_t = 1_000_000)]
     max_mailbox: u64,
+    /// How mailboxes are stored: `log` (append-only log, the fastest) or `sled`.
+    #[arg(long, env = "ABDM_RELAY_STORE", default_value = "log")]
+    store: abdm_relay::StoreKind,
 }
 
 #[derive(Subcommand, Debug)]
@@ -84,6 +87,7 @@ async fn main() {
         base_path: args.base_path,
         body_limit: args.body_limit_mib * 1024 * 1024,
         max_mailbox: args.max_mailbox,
+        store: args.store,
         ..RelayConfig::new(args.data_dir, jwks_url, clinics)
     };
     let server = RelayServer::start(config).await.unwrap_or_else(|e| fail(e));

@@ -1,5 +1,6 @@
-//! Mailbox storage behind a small trait: sled now; a PostgreSQL backend (several relay instances)
-//! can implement the same contract.
+//! Mailbox storage behind a small trait, with two backends: the append-only log
+//! ([`crate::log::LogStore`], the default) and sled ([`SledStore`]); a PostgreSQL backend (several
+//! relay instances) can implement the same contract.
 //!
 //! The contract, which a second backend must keep:
 //! * `append` resolves only when the message is durable (the relay answers 202 after it); it is
@@ -66,7 +67,7 @@ pub trait Store: Send + Sync + 'static {
     fn prune_dedupe(&self, unix_secs: u64) -> Result<u64, StoreError>;
 }
 
-fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 const TOKEN: &str = "crash-test-clinic-token";
 const KILLS: usize = 24;
 
-fn spawn_relay(port: u16, data: &std::path::Path, jwks: &str) -> Child {
+fn spawn_relay(port: u16, data: &std::path::Path, jwks: &str, store: &str) -> Child {
     let clinic = format!(
         "clinic-1:{}:{DEFAULT_SERVICE_ID}",
         abdm_relay::hex(&abdm_relay::sha256(TOKEN.as_bytes()))
@@ -32,6 +32,7 @@ fn spawn_relay(port: u16, data: &std::path::Path, jwks: &str) -> Child {
         ])
         .arg("--data-dir")
         .arg(data)
+        .args(["--store", store])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -68,6 +69,15 @@ impl Consumer for Desk {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_loses_nothing_and_duplicates_nothing() {
+    survive_sigkills("log").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_under_load_loses_nothing_with_the_sled_store_either() {
+    survive_sigkills("sled").await;
+}
+
+async fn survive_sigkills(store: &str) {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let jwks = format!("{}/v0.5/certs", sandbox.gateway_url());
     let token = abdm::GatewayClient::new(sandbox.client_config())
@@ -82,7 +92,7 @@ async fn sigkill_under_load_loses_nothing_and_duplicates_nothing() {
         l.local_addr().unwrap().port()
     };
     let relay_url = format!("http://127.0.0.1:{port}");
-    let mut relay = spawn_relay(port, &data, &jwks);
+    let mut relay = spawn_relay(port, &data, &jwks, store);
 
     // Continuous load: 6 senders; a message counts once the relay said 202.
     let accepted = Arc::new(Mutex::new(HashSet::<String>::new()));
@@ -135,7 +145,7 @@ async fn sigkill_under_load_loses_nothing_and_duplicates_nothing() {
         tokio::time::sleep(Duration::from_millis(wait)).await;
         relay.kill().expect("SIGKILL");
         relay.wait().unwrap();
-        relay = spawn_relay(port, &data, &jwks);
+        relay = spawn_relay(port, &data, &jwks, store);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop_load.send_replace(true);

@@ -143,7 +143,7 @@ pub fn find(bits: &BitImage) -> Vec<Finder> {
             i += 2;
         }
     }
-    found.sort_by(|a, b| b.hits.cmp(&a.hits));
+    found.sort_by_key(|f| std::cmp::Reverse(f.hits));
     found
 }
 

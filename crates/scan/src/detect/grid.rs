@@ -353,7 +353,7 @@ pub fn locate(bits: &BitImage, c: &Corners, size: usize) -> Option<Homography> {
         .flat_map(|&r| centres.iter().map(move |&col| (r, col)))
         .filter(|&(r, col)| {
             let on_finder = (r == 6 && (col == 6 || col == last)) || (col == 6 && r == last);
-            !on_finder && !(r == last && col == last)
+            !(on_finder || (r == last && col == last))
         })
         .collect();
     rest.sort_by_key(|&(r, col)| r + col);
