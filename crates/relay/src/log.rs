@@ -181,6 +181,16 @@ impl LogStore {
         }))
     }
 
+    /// A figure of a clinic's mailbox; 0 for a clinic that never had a message.
+    fn mailbox(&self, clinic: &str, figure: impl FnOnce(&Mailbox) -> u64) -> u64 {
+        self.index
+            .read()
+            .expect("index lock")
+            .mailboxes
+            .get(clinic)
+            .map_or(0, figure)
+    }
+
     fn send(&self, job: Job) -> Result<(), StoreError> {
         self.jobs
             .as_ref()
@@ -781,33 +791,15 @@ impl Store for LogStore {
     }
 
     fn last_seq(&self, clinic: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .index
-            .read()
-            .expect("index lock")
-            .mailboxes
-            .get(clinic)
-            .map_or(0, |m| m.last))
+        Ok(self.mailbox(clinic, |m| m.last))
     }
 
     fn acked(&self, clinic: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .index
-            .read()
-            .expect("index lock")
-            .mailboxes
-            .get(clinic)
-            .map_or(0, |m| m.acked))
+        Ok(self.mailbox(clinic, |m| m.acked))
     }
 
     fn depth(&self, clinic: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .index
-            .read()
-            .expect("index lock")
-            .mailboxes
-            .get(clinic)
-            .map_or(0, |m| m.messages.len() as u64))
+        Ok(self.mailbox(clinic, |m| m.messages.len() as u64))
     }
 
     fn prune_dedupe(&self, unix_secs: u64) -> Result<u64, StoreError> {

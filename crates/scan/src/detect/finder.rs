@@ -47,40 +47,35 @@ fn runs_through(
     if bits.at(x, y) != Some(true) {
         return None;
     }
-    // Backwards: the rest of the centre run, then light, then dark.
-    let mut back = [0u32; 3];
-    let mut step = 0i32;
-    for (i, want_dark) in [true, false, true].into_iter().enumerate() {
-        while bits.at(x - dx * step, y - dy * step) == Some(want_dark) {
-            back[i] += 1;
-            step += 1;
-            if back[i] > max_run * if i == 0 { 3 } else { 1 } {
-                return None;
-            }
-        }
-        if back[i] == 0 {
-            return None;
-        }
-    }
-    let mut fwd = [0u32; 3];
-    step = 0;
-    for (i, want_dark) in [true, false, true].into_iter().enumerate() {
-        while bits.at(x + dx * step, y + dy * step) == Some(want_dark) {
-            fwd[i] += 1;
-            step += 1;
-            if fwd[i] > max_run * if i == 0 { 3 } else { 1 } {
-                return None;
-            }
-        }
-        if fwd[i] == 0 {
-            return None;
-        }
-    }
+    let back = walk(bits, x, y, -dx, -dy, max_run)?;
+    let fwd = walk(bits, x, y, dx, dy, max_run)?;
     // The start pixel was counted in both directions.
     let centre = back[0] + fwd[0] - 1;
     let runs = [back[2], back[1], centre, fwd[1], fwd[2]];
     let middle = (fwd[0] as f32 - back[0] as f32) / 2.0;
     Some((runs, middle))
+}
+
+/// From (x, y) in direction (dx, dy): the lengths of the rest of the dark centre run, the light
+/// ring and the dark ring; `None` when a run is missing or far too long.
+fn walk(bits: &BitImage, x: i32, y: i32, dx: i32, dy: i32, max_run: u32) -> Option<[u32; 3]> {
+    let mut runs = [0u32; 3];
+    let mut step = 0i32;
+    for (i, want_dark) in [true, false, true].into_iter().enumerate() {
+        // The centre run is 3 modules of the 7, the rings one each.
+        let limit = if i == 0 { max_run * 3 } else { max_run };
+        while bits.at(x + dx * step, y + dy * step) == Some(want_dark) {
+            runs[i] += 1;
+            step += 1;
+            if runs[i] > limit {
+                return None;
+            }
+        }
+        if runs[i] == 0 {
+            return None;
+        }
+    }
+    Some(runs)
 }
 
 /// Confirms a row hit and returns the refined centre and module size.

@@ -199,7 +199,7 @@ pub fn find_alignment(bits: &BitImage, near: P, axes: (P, P), radius: f32) -> Op
     if x1 <= x0 + 2 || y1 <= y0 + 2 {
         return None;
     }
-    let fits = |run: u32| (run as f32 - module).abs() < module * 0.6 + 0.5;
+    let fits = |run: u32| about_one_module(run, module);
     let mut best: Option<(f32, P)> = None;
     let mut runs: Vec<(usize, u32, bool)> = Vec::new();
     for y in y0..=y1 {
@@ -259,6 +259,11 @@ fn pattern_misses(bits: &BitImage, centre: P, (ex, ey): (P, P)) -> usize {
     misses
 }
 
+/// Whether a run of pixels is one module long, give or take blur.
+fn about_one_module(run: u32, module: f32) -> bool {
+    (run as f32 - module).abs() < module * 0.6 + 0.5
+}
+
 /// Vertical check of an alignment pattern's centre dot: its height and the middle's offset, with a
 /// light run of about a module above and below.
 fn vertical_dot(bits: &BitImage, x: i32, y: i32, module: f32) -> Option<(u32, f32)> {
@@ -285,8 +290,7 @@ fn vertical_dot(bits: &BitImage, x: i32, y: i32, module: f32) -> Option<(u32, f3
     };
     let (up_dark, up_light) = walk(-1)?;
     let (down_dark, down_light) = walk(1)?;
-    let fits = |run: u32| (run as f32 - module).abs() < module * 0.6 + 0.5;
-    if !fits(up_light) || !fits(down_light) {
+    if !about_one_module(up_light, module) || !about_one_module(down_light, module) {
         return None;
     }
     Some((
