@@ -369,3 +369,42 @@ fn an_empty_folder_is_a_clear_error() {
         .expect("no pictures");
     assert!(err.to_string().contains("no pictures"), "{err}");
 }
+
+/// Whatever a camera delivers — noise, stripes, blank, tiny or odd-sized frames — the detector
+/// answers without panicking and reads nothing out of noise.
+#[test]
+fn arbitrary_frames_never_panic_or_misread() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..400 {
+        let w = 1 + (next() % 240) as usize;
+        let h = 1 + (next() % 180) as usize;
+        let style = round % 4;
+        let grey: Vec<u8> = (0..w * h)
+            .map(|i| match style {
+                0 => next() as u8, // noise
+                1 => {
+                    if (i % w / (1 + round % 7)) % 2 == 0 {
+                        20
+                    } else {
+                        235
+                    }
+                } // stripes
+                2 => (next() % 2 * 255) as u8, // salt and pepper
+                _ => 128,          // blank
+            })
+            .collect();
+        assert_eq!(
+            crate::detect::detect(&grey, w, h),
+            None,
+            "round {round}: {w}×{h}"
+        );
+    }
+    // A buffer that does not match its stated size is refused, not read past.
+    assert_eq!(crate::detect::detect(&[0u8; 10], 100, 100), None);
+}

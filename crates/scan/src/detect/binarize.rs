@@ -38,8 +38,8 @@ impl BitImage {
 const MIN_CONTRAST: u32 = 24;
 
 /// Block-local threshold; `block` is the block side in pixels (8 suits 480p–1080p frames).
-/// `bias` shifts every threshold (negative = fewer dark pixels), for a second attempt on frames
-/// where blur or dot gain merges modules.
+/// `bias` shifts every threshold: positive calls more pixels dark (faint or thin print), negative
+/// fewer (blur or ink spread merging modules).
 pub fn block_threshold(
     grey: &[u8],
     width: usize,

@@ -1,12 +1,12 @@
 //! From three finder patterns to a sampled module grid.
 //!
-//! The three finders fix the code's corner, orientation and approximate size. The size is read from
-//! the finder spacing in module units (measured across each finder along the line between them, so
-//! perspective is taken into account) and checked against the timing patterns. The bottom-right
+//! The three finders fix the code's corner, orientation and approximate size. The size is counted
+//! along the timing patterns, with the finder spacing in module units (measured across each finder
+//! along the line between them, so perspective is allowed for) as the fallback. The bottom-right
 //! alignment pattern gives the fourth point of an initial homography; then every other alignment
-//! pattern of the version is looked for where that homography predicts it, and the homography is
-//! refitted to all of them. That last step is what keeps the sampling on the module centres of large
-//! (v7–v19) codes seen at a slant.
+//! pattern of the version is looked for where the current homography predicts it, nearest first,
+//! and each one found is added to the fit. That is what keeps the sampling on the module centres of
+//! large (v7–v19) codes seen at a slant.
 
 use super::binarize::BitImage;
 use super::finder::{module_along, Finder};

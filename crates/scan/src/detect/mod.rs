@@ -3,8 +3,8 @@
 //! rqrr's own detector misses most webcam frames of ABHA cards (it finds the finder patterns of
 //! large codes but fails to group them; see the reference notes). This one works like a camera
 //! scanner must: a threshold that follows the light ([`binarize`]), finder patterns found by their
-//! 1:1:3:1:1 runs in any direction ([`finder`]), the code's size from the finder spacing and its
-//! timing patterns, and a perspective map refined on every alignment pattern ([`grid`]). The
+//! 1:1:3:1:1 runs in any direction ([`finder`]), the code's size counted on its timing patterns,
+//! and a perspective map refined on every alignment pattern ([`grid`]). The
 //! sampled modules go to rqrr's decoder (`rqrr::Grid`), which does format, masking and error
 //! correction, so a wrong guess here fails there instead of producing a misread.
 
