@@ -121,6 +121,9 @@ pub struct RelayConfig {
     /// Refuse new messages for a clinic whose mailbox holds this many (and log it loudly).
     pub max_mailbox: u64,
     pub store: StoreKind,
+    /// How long a request id is remembered to recognise a redelivery (ABDM redelivers after ~16
+    /// minutes). The log store keeps these keys in memory, about 100 bytes each.
+    pub dedupe_window: Duration,
 }
 
 /// Which [`Store`] keeps the mailboxes (both under `data_dir`).
@@ -156,6 +159,7 @@ impl RelayConfig {
             body_limit: 16 * 1024 * 1024,
             max_mailbox: 1_000_000,
             store: StoreKind::default(),
+            dedupe_window: Duration::from_secs(2 * 86_400),
         }
     }
 }
@@ -285,13 +289,15 @@ impl RelayServer {
             .with_state(relay.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let pruner = Arc::downgrade(&relay);
+        let window = relay.config.dedupe_window;
+        let every = (window / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
+                tokio::time::sleep(every).await;
                 let Some(relay) = pruner.upgrade() else { break };
                 match relay
                     .store
-                    .prune_dedupe(now_unix().saturating_sub(2 * 86_400))
+                    .prune_dedupe(now_unix().saturating_sub(window.as_secs()))
                 {
                     Ok(n) if n > 0 => tracing::info!(removed = n, "forgot old redelivery keys"),
                     Err(e) => tracing::error!(error = %e, "pruning redelivery keys failed"),

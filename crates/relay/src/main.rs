@@ -38,6 +38,10 @@ struct Args {
     /// Refuse new messages for a clinic once this many wait undelivered.
     #[arg(long, default_value_t = 1_000_000)]
     max_mailbox: u64,
+    /// Remember request ids this many hours to store a redelivered callback once (ABDM redelivers
+    /// after ~16 minutes; each id costs the log store ~100 bytes of memory).
+    #[arg(long, env = "ABDM_RELAY_DEDUPE_WINDOW_H", default_value_t = 48)]
+    dedupe_window_h: u64,
     /// How mailboxes are stored: `log` (append-only log, the fastest) or `sled`.
     #[arg(long, env = "ABDM_RELAY_STORE", default_value = "log")]
     store: abdm_relay::StoreKind,
@@ -88,6 +92,7 @@ async fn main() {
         body_limit: args.body_limit_mib * 1024 * 1024,
         max_mailbox: args.max_mailbox,
         store: args.store,
+        dedupe_window: Duration::from_secs(args.dedupe_window_h * 3600),
         ..RelayConfig::new(args.data_dir, jwks_url, clinics)
     };
     let server = RelayServer::start(config).await.unwrap_or_else(|e| fail(e));

@@ -94,6 +94,18 @@ fn temp_dir(name: &str) -> TempDir {
 }
 
 async fn world(name: &str, sandbox_config: SandboxConfig, leeway: Duration) -> World {
+    world_with(name, sandbox_config, |c| RelayConfig {
+        jwt_leeway: leeway,
+        ..c
+    })
+    .await
+}
+
+async fn world_with(
+    name: &str,
+    sandbox_config: SandboxConfig,
+    tweak: impl FnOnce(RelayConfig) -> RelayConfig,
+) -> World {
     let sandbox = Sandbox::start(SandboxConfig {
         callback_delay: Duration::from_millis(10),
         ..sandbox_config
@@ -101,8 +113,7 @@ async fn world(name: &str, sandbox_config: SandboxConfig, leeway: Duration) -> W
     .await
     .unwrap();
     let dir = temp_dir(name);
-    let config = RelayConfig {
-        jwt_leeway: leeway,
+    let config = tweak(RelayConfig {
         base_path: "/abdm".into(),
         body_limit: 256 * 1024,
         ..RelayConfig::new(
@@ -114,7 +125,7 @@ async fn world(name: &str, sandbox_config: SandboxConfig, leeway: Duration) -> W
                 vec![DEFAULT_SERVICE_ID.into()],
             )],
         )
-    };
+    });
     let relay = RelayServer::start(config).await.unwrap();
     let client = abdm::GatewayClient::new(sandbox.client_config());
     client
@@ -473,4 +484,35 @@ async fn data_pushes_stay_ciphertext_and_reach_their_clinic() {
     );
     w.relay.stop().await;
     w.sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn a_redelivery_is_recognised_within_the_dedupe_window_only() {
+    let w = world_with("dedupe", SandboxConfig::default(), |c| RelayConfig {
+        dedupe_window: Duration::from_secs(2),
+        ..c
+    })
+    .await;
+    let token = w.client.session_token().await.unwrap();
+    let url = format!("{}/abdm/v0.5/users/auth/on-fetch-modes", w.relay.url());
+    let body = json!({"requestId": uuid::Uuid::new_v4(), "timestamp": "2026-11-24T10:00:00.000Z", "resp": {"requestId": uuid::Uuid::new_v4()}});
+    let post = || {
+        reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(&token)
+            .header("X-HIP-ID", DEFAULT_SERVICE_ID)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(post().await.unwrap().status(), 202);
+    assert_eq!(post().await.unwrap().status(), 202);
+    assert_eq!(
+        depth(&w.relay).await,
+        1,
+        "a redelivery inside the window is stored once"
+    );
+    // Past the window (and a pruning pass), the same id is a new message.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(post().await.unwrap().status(), 202);
+    assert_eq!(depth(&w.relay).await, 2);
 }
