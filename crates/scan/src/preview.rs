@@ -23,6 +23,17 @@ pub struct PreviewFrame {
     pub image: GrayImage,
 }
 
+impl PreviewFrame {
+    /// The frame as a JPEG, ready for an `<img>` in the desk window.
+    pub fn jpeg(&self, quality: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode_image(&self.image)
+            .expect("a grey image encodes as JPEG");
+        out
+    }
+}
+
 #[derive(Debug)]
 pub enum ScanEvent {
     Preview(PreviewFrame),
