@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
@@ -34,6 +34,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 
 pub use log::LogStore;
+use store::now_unix;
 pub use store::{SledStore, Store, StoreError};
 
 /// One clinic served by this relay.
@@ -196,13 +197,6 @@ struct Relay {
 }
 
 type Shared = Arc<Relay>;
-
-fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
 
 fn reject(status: StatusCode, message: &str) -> Response {
     (

@@ -152,6 +152,7 @@ impl LogStore {
             let last = i + 1 == ids.len();
             replay(dir, id, last, &mut index)?;
         }
+        count_live(&mut index);
         let next = ids.last().map_or(0, |id| id + 1);
         let writer = Writer::create(dir.to_path_buf(), next, segment_bytes, &mut index)?;
         writer.delete_acknowledged(&mut index);
@@ -298,19 +299,29 @@ fn replay(dir: &Path, id: u64, last: bool, index: &mut Index) -> Result<(), Stor
             .map_err(|e| io(&format!("cannot repair {}", path.display()), e))?;
     }
     let file = File::open(&path).map_err(|e| io(&format!("cannot open {}", path.display()), e))?;
-    let live = index
-        .mailboxes
-        .values()
-        .map(|m| m.messages.values().filter(|l| l.segment == id).count() as u64)
-        .sum();
+    // Live counts are set once every segment is read (see `count_live`).
     index.segments.insert(
         id,
         Segment {
             file: Arc::new(file),
-            live,
+            live: 0,
         },
     );
     Ok(())
+}
+
+/// Counts each segment's unacknowledged messages, in one pass over the replayed mailboxes.
+fn count_live(index: &mut Index) {
+    for segment in index.segments.values_mut() {
+        segment.live = 0;
+    }
+    for mailbox in index.mailboxes.values() {
+        for loc in mailbox.messages.values() {
+            if let Some(segment) = index.segments.get_mut(&loc.segment) {
+                segment.live += 1;
+            }
+        }
+    }
 }
 
 /// The payload of the record at `at`, if it is whole and its checksum matches.

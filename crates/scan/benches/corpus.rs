@@ -30,27 +30,6 @@ extern "C" {
     fn clock_gettime(clock: i32, ts: *mut libc_timespec) -> i32;
 }
 
-fn read_pgm(path: &std::path::Path) -> (Vec<u8>, usize, usize) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    // P5\n<w> <h>\n<max>\n<data>
-    let mut fields = Vec::new();
-    let mut i = 0;
-    while fields.len() < 4 {
-        while bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let start = i;
-        while !bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        fields.push(String::from_utf8_lossy(&bytes[start..i]).to_string());
-    }
-    assert_eq!(fields[0], "P5", "{} is not a binary PGM", path.display());
-    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
-    let data = bytes[i + 1..i + 1 + w * h].to_vec();
-    (data, w, h)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -79,7 +58,9 @@ fn main() {
             .unwrap()
             .to_str()
             .unwrap();
-        let (grey, w, h) = read_pgm(&corpus.join("gray").join(format!("{stem}.pgm")));
+        let path = corpus.join("gray").join(format!("{stem}.pgm"));
+        let grey = desk_scan::decode::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let (w, h) = (grey.width() as usize, grey.height() as usize);
         let expected = frame["expected"].as_str();
         let mut times = Vec::new();
         let mut text = None;

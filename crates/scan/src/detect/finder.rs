@@ -192,24 +192,16 @@ pub fn module_along(bits: &BitImage, from: (f32, f32), to: (f32, f32), fallback:
         }
         None
     };
-    match (half(1.0), half(-1.0)) {
-        (Some(a), Some(b)) => {
-            let m = (a + b) / 7.0;
-            if m > fallback * 0.5 && m < fallback * 2.0 {
-                m
-            } else {
-                fallback
-            }
-        }
-        (Some(a), None) | (None, Some(a)) => {
-            let m = a / 3.5;
-            if m > fallback * 0.5 && m < fallback * 2.0 {
-                m
-            } else {
-                fallback
-            }
-        }
-        _ => fallback,
+    // Both halves give 7 modules; one alone (the other runs off the frame) gives 3.5.
+    let measured = match (half(1.0), half(-1.0)) {
+        (Some(a), Some(b)) => (a + b) / 7.0,
+        (Some(a), None) | (None, Some(a)) => a / 3.5,
+        (None, None) => return fallback,
+    };
+    if measured > fallback * 0.5 && measured < fallback * 2.0 {
+        measured
+    } else {
+        fallback
     }
 }
 

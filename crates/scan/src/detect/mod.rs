@@ -89,28 +89,25 @@ fn read(grey: &[u8], bits: &binarize::BitImage) -> Option<Detected> {
             let Some(sampled) = grid::sample(bits, &h, size) else {
                 continue;
             };
-            let from_grey = grid::sample_grey(grey, bits.width, bits.height, &h, size);
-            for sampled in [sampled, from_grey] {
-                if grid::timing_score(&sampled) < 0.7 {
-                    continue;
-                }
-                if let Ok((_, text)) = rqrr::Grid::new(sampled).decode() {
-                    let n = size as f64;
-                    let corner = |u: f64, v: f64| {
-                        let (x, y) = h.map(u, v);
-                        (x as f32, y as f32)
-                    };
-                    return Some(Detected {
-                        text,
-                        corners: [
-                            corner(0.0, 0.0),
-                            corner(n, 0.0),
-                            corner(n, n),
-                            corner(0.0, n),
-                        ],
-                        version: (size - 17) / 4,
-                    });
-                }
+            // The grey sampling is only made when the thresholded one does not read.
+            let from_grey = || grid::sample_grey(grey, bits.width, bits.height, &h, size);
+            let text = read_grid(sampled).or_else(|| read_grid(from_grey()));
+            if let Some(text) = text {
+                let n = size as f64;
+                let corner = |u: f64, v: f64| {
+                    let (x, y) = h.map(u, v);
+                    (x as f32, y as f32)
+                };
+                return Some(Detected {
+                    text,
+                    corners: [
+                        corner(0.0, 0.0),
+                        corner(n, 0.0),
+                        corner(n, n),
+                        corner(0.0, n),
+                    ],
+                    version: (size - 17) / 4,
+                });
             }
             if decodes >= MAX_DECODES_PER_PASS {
                 return None;
@@ -118,4 +115,12 @@ fn read(grey: &[u8], bits: &binarize::BitImage) -> Option<Detected> {
         }
     }
     None
+}
+
+/// rqrr's decoding of a sampled grid whose timing patterns look right.
+fn read_grid(sampled: grid::Sampled) -> Option<String> {
+    if grid::timing_score(&sampled) < 0.7 {
+        return None;
+    }
+    rqrr::Grid::new(sampled).decode().ok().map(|(_, text)| text)
 }
