@@ -122,6 +122,20 @@ impl GatewayClient {
             .send()
             .await
             .map_err(|e| Self::unreachable(&url, e))?;
+        let status = response.status().as_u16();
+        if matches!(status, 400 | 401 | 403) {
+            // The gateway refuses our client id or secret: nothing can be sent until a person fixes it.
+            let bytes = response.bytes().await.unwrap_or_default();
+            return Err(match AbdmError::from_response(status, &bytes) {
+                AbdmError::Rejected { message, code, .. } => AbdmError::Credentials {
+                    message: match code {
+                        Some(c) => format!("{message} ({c})"),
+                        None => message,
+                    },
+                },
+                other => other,
+            });
+        }
         let session: sessions::Response = Self::read_json(&url, response).await?;
         // Refresh a minute early (or at half-life for short tokens) so no call carries an expiring token.
         let lifetime = Duration::from_secs(session.expires_in);
@@ -243,7 +257,7 @@ impl GatewayClient {
         &self,
         hf_id: &str,
         name: &str,
-        kinds: &[crate::ServiceKind],
+        kinds: &[crate::v0_5::ServiceKind],
     ) -> Result<(), AbdmError> {
         let hrp: Vec<serde_json::Value> = kinds
             .iter()
@@ -291,11 +305,11 @@ impl GatewayClient {
     }
 
     /// A synchronous ABHA-service call with a JSON answer.
-    pub async fn call<O: Operation, R: DeserializeOwned>(
+    pub async fn call<O: Operation>(
         &self,
         body: &O::Body,
         x_token: Option<&str>,
-    ) -> Result<R, AbdmError> {
+    ) -> Result<O::Response, AbdmError> {
         let has_body = O::METHOD != Method::Get;
         let response = self
             .send_raw(

@@ -14,6 +14,9 @@ pub enum AbdmError {
         code: Option<String>,
         message: String,
     },
+    /// ABDM refuses our client id or secret: nothing can be sent until they are fixed.
+    #[error("ABDM does not accept this clinic's client id and secret: {message}")]
+    Credentials { message: String },
     /// ABDM could not be reached, or the connection broke: worth retrying.
     #[error("could not reach ABDM at {url}: {detail}")]
     Unreachable { url: String, detail: String },
@@ -28,8 +31,13 @@ impl AbdmError {
         match self {
             AbdmError::Unreachable { .. } => true,
             AbdmError::Rejected { status, .. } => *status >= 500 || *status == 429,
-            AbdmError::Unexpected { .. } => false,
+            AbdmError::Unexpected { .. } | AbdmError::Credentials { .. } => false,
         }
+    }
+
+    /// Whether the gateway refused our credentials (not this call).
+    pub fn is_credentials(&self) -> bool {
+        matches!(self, AbdmError::Credentials { .. })
     }
 
     /// ABDM's code (`"ABDM-1100"`, `"900901"`, `"1000"` …), if it gave one.

@@ -213,6 +213,16 @@ impl AbhaAddress {
         Ok(Self(format!("{name}@{suffix}")))
     }
 
+    /// An address that must carry its `@suffix` (as printed on cards and QR codes).
+    pub fn parse_qualified(text: &str) -> Result<Self, IdError> {
+        if !text.contains('@') {
+            return Err(IdError::AbhaAddress(
+                "it must end with @ and the consent manager's suffix, like name@abdm",
+            ));
+        }
+        Self::parse(text, "")
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

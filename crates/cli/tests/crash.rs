@@ -10,31 +10,35 @@ use std::time::Duration;
 use abdm::healthid_v1 as hid;
 use abdm_relay::{Clinic, RelayConfig, RelayServer};
 use abdm_sandbox::{Sandbox, SandboxConfig, DEFAULT_SERVICE_ID};
-use desk_store::{OutboxState, Secrets, Store};
+use desk_core::engine::{OutboxItem, OutboxState};
+use desk_store::{Patient, SecretError, Secrets, Store};
 use rand::Rng;
+use relay_client::ClinicKey;
 use serde_json::{json, Value};
 
 const RUNS: usize = 50;
 const RELAY_TOKEN: &str = "crash-desk-token";
 const KEY_HEX: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
+/// The fixed database key `--store-key-env` gives the desk process.
 struct Key;
 impl Secrets for Key {
-    fn get_or_create(
-        &self,
-        _: &str,
-    ) -> Result<desk_store::zeroize::Zeroizing<[u8; 32]>, desk_store::SecretError> {
+    fn get(&self, _: &str) -> Result<Option<desk_store::zeroize::Zeroizing<Vec<u8>>>, SecretError> {
         let bytes: Vec<u8> = (0..64)
             .step_by(2)
             .map(|i| u8::from_str_radix(&KEY_HEX[i..i + 2], 16).unwrap())
             .collect();
-        Ok(desk_store::zeroize::Zeroizing::new(
-            bytes.try_into().unwrap(),
-        ))
+        Ok(Some(desk_store::zeroize::Zeroizing::new(bytes)))
+    }
+    fn set(&self, _: &str, _: &[u8]) -> Result<(), SecretError> {
+        Ok(())
+    }
+    fn delete(&self, _: &str) -> Result<(), SecretError> {
+        Ok(())
     }
 }
 
-fn spawn_desk(store: &std::path::Path, sandbox: &Sandbox, relay: &str) -> Child {
+fn spawn_desk(store: &std::path::Path, sandbox: &Sandbox, relay: &str, key: &ClinicKey) -> Child {
     Command::new(env!("CARGO_BIN_EXE_deskctl"))
         .args([
             "run",
@@ -51,6 +55,8 @@ fn spawn_desk(store: &std::path::Path, sandbox: &Sandbox, relay: &str) -> Child 
         .arg(store)
         .env("DESK_TEST_KEY", KEY_HEX)
         .env("ABDM_RELAY_TOKEN", RELAY_TOKEN)
+        .env("ABDM_RELAY_KEY", key.to_base64().as_str())
+        .env("ABDM_CLIENT_SECRET", abdm_sandbox::DEFAULT_CLIENT_SECRET)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -69,12 +75,14 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
     .unwrap();
     let dir = std::env::temp_dir().join(format!("desk-crash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let key = ClinicKey::generate();
     let relay = RelayServer::start(RelayConfig::new(
         dir.join("relay"),
-        format!("{}/v0.5/certs", sandbox.gateway_url()),
+        sandbox.jwks_url(),
         vec![Clinic::new(
             "clinic",
             RELAY_TOKEN,
+            key.public(),
             vec![DEFAULT_SERVICE_ID.into()],
         )],
     ))
@@ -90,12 +98,12 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
     ];
     for i in 0..8 {
         let aadhaar = abdm_sandbox::state::aadhaar_with_check(&format!("7{i}345678901"));
-        let txn: hid::TxnResponse = client
-            .call::<hid::generate_otp::Endpoint, _>(&hid::generate_otp::Body { aadhaar }, None)
+        let txn = client
+            .call::<hid::generate_otp::Endpoint>(&hid::generate_otp::Body { aadhaar }, None)
             .await
             .unwrap();
         client
-            .call::<hid::verify_otp::Endpoint, hid::TxnResponse>(
+            .call::<hid::verify_otp::Endpoint>(
                 &hid::OtpBody {
                     otp: "123456".into(),
                     txn_id: txn.txn_id.clone(),
@@ -105,7 +113,7 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
             .await
             .unwrap();
         client
-            .call::<hid::check_and_generate_mobile_otp::Endpoint, hid::TxnResponse>(
+            .call::<hid::check_and_generate_mobile_otp::Endpoint>(
                 &hid::generate_mobile_otp::Body {
                     mobile: format!("98000000{i:02}"),
                     txn_id: txn.txn_id.clone(),
@@ -115,7 +123,7 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
             .await
             .unwrap();
         client
-            .call::<hid::verify_mobile_otp::Endpoint, hid::TxnResponse>(
+            .call::<hid::verify_mobile_otp::Endpoint>(
                 &hid::OtpBody {
                     otp: "123456".into(),
                     txn_id: txn.txn_id.clone(),
@@ -124,8 +132,8 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
             )
             .await
             .unwrap();
-        let p: hid::Profile = client
-            .call::<hid::create_health_id_with_pre_verified::Endpoint, _>(
+        let p = client
+            .call::<hid::create_health_id_with_pre_verified::Endpoint>(
                 &hid::create_health_id_with_pre_verified::Body {
                     txn_id: txn.txn_id,
                     health_id: Some(format!("crash.patient{i}")),
@@ -166,12 +174,12 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
     };
 
     let store_dir = dir.join("desk");
-    let mut desk = spawn_desk(&store_dir, &sandbox, &relay.url());
+    let mut desk = spawn_desk(&store_dir, &sandbox, &relay.url(), &key);
     for _ in 0..RUNS {
         tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(60..300))).await;
         desk.kill().expect("SIGKILL");
         desk.wait().unwrap();
-        desk = spawn_desk(&store_dir, &sandbox, &relay.url());
+        desk = spawn_desk(&store_dir, &sandbox, &relay.url(), &key);
     }
     stop_load.send_replace(true);
     load.await.unwrap();
@@ -217,7 +225,7 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
 
     // In the desk's database: one patient per ABHA, every call done.
     let store = Store::open(&store_dir, &Key).unwrap();
-    let patients = store.patients().unwrap();
+    let patients = store.all::<Patient>().unwrap();
     let addresses: Vec<String> = patients
         .iter()
         .filter_map(|p| p.abha_address.clone())
@@ -233,7 +241,7 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
         tokens.len(),
         "every patient who shared is registered"
     );
-    let outbox = store.outbox().unwrap();
+    let outbox = store.all::<OutboxItem>().unwrap();
     let unfinished: Vec<_> = outbox
         .iter()
         .filter(|i| !matches!(i.state, OutboxState::Done { .. }))

@@ -6,52 +6,50 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use abdm::qr::{AbhaQr, DateOfBirth};
 use abdm_relay::{Clinic, RelayConfig, RelayServer};
 use abdm_sandbox::{Sandbox, SandboxConfig, DEFAULT_SERVICE_ID};
-use desk_core::{Desk, QrProfile, V05};
-use desk_store::{MemorySecrets, Store};
-use tokio::sync::watch;
+use desk_store::MemorySecrets;
+use relay_client::ClinicKey;
+use testkit::{desk_on, relay_client_config, TempDir, CLINIC_TOKEN};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let count = if full { 1000 } else { 20 };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testkit::free_port();
     let mut config = SandboxConfig {
         listen: format!("127.0.0.1:{port}").parse().unwrap(),
         callback_delay: Duration::from_millis(1),
         ..SandboxConfig::default()
     };
-    let dir = std::env::temp_dir().join(format!("drain-bench-{}", std::process::id()));
-    let token = "drain-token";
+    let dir = TempDir::new("drain-bench");
+    let key = ClinicKey::generate();
 
     // The sandbox exists only to know its keys' URL for the relay; ABDM is "down" until restarted.
     let sandbox = Sandbox::start(config.clone()).await.unwrap();
     let relay = RelayServer::start(RelayConfig::new(
-        dir.join("relay"),
-        format!("{}/v0.5/certs", sandbox.gateway_url()),
-        vec![Clinic::new("c", token, vec![DEFAULT_SERVICE_ID.into()])],
+        dir.0.join("relay"),
+        sandbox.jwks_url(),
+        vec![Clinic::new(
+            "c",
+            CLINIC_TOKEN,
+            key.public(),
+            vec![DEFAULT_SERVICE_ID.into()],
+        )],
     ))
     .await
     .unwrap();
-    let client_config = sandbox.client_config();
+    let desk = Arc::new(desk_on(
+        &sandbox,
+        &dir.0.join("desk"),
+        Arc::new(MemorySecrets::default()),
+        |c| c,
+    ));
     sandbox.stop().await;
     // ABDM keeps the bridge registration while it is unreachable to us.
     config.clients = vec![abdm_sandbox::ClientSpec::desk_with_bridge(relay.url())];
 
-    let store = Arc::new(Store::open(&dir.join("desk"), &MemorySecrets::default()).unwrap());
-    let desk = Arc::new(Desk::new(
-        store,
-        Arc::new(V05::new(
-            abdm::GatewayClient::new(client_config.clone()),
-            DEFAULT_SERVICE_ID,
-        )),
-        "sbx",
-    ));
     let queued = Instant::now();
     for i in 0..count {
         // Half Asha, half Ravi: each registration is a distinct scan and its own ABDM conversation.
@@ -72,53 +70,56 @@ async fn main() {
                 1978,
             )
         };
-        desk.scan_and_pull(QrProfile {
-            abha_number: number.into(),
+        desk.scan_and_pull(&AbhaQr {
+            abha_number: Some(number.into()),
             abha_address: Some(address.into()),
             name: name.into(),
             gender: gender.into(),
-            year_of_birth: Some(year),
-            ..Default::default()
+            date_of_birth: DateOfBirth {
+                year: Some(year),
+                ..DateOfBirth::default()
+            },
+            state_lgd: None,
+            district_lgd: None,
+            state: None,
+            district: None,
+            mobile: None,
+            mobile_masked: false,
+            address: None,
         })
         .unwrap();
     }
     let queue_secs = queued.elapsed().as_secs_f64();
-
-    let (stop, stop_rx) = watch::channel(false);
-    let (d1, s1) = (desk.clone(), stop_rx.clone());
-    tokio::spawn(async move { d1.run_outbox(s1).await });
-    let (d2, s2, url) = (desk.clone(), stop_rx, relay.url());
-    tokio::spawn(async move {
-        d2.run_sync(relay_client::ClientConfig::new(url, token), s2)
-            .await
-    });
+    let running = desk.start(Some(relay_client_config(&relay.url(), &key)));
 
     // ABDM comes back (the clock starts before it is even listening).
     let started = Instant::now();
     let sandbox = Sandbox::start(config).await.unwrap();
     let total_calls = 3 * count;
     loop {
-        let store = desk.store();
-        if store.next_queued().unwrap().is_none() && !store.has_pending().unwrap() {
+        let outbox = desk.outbox().unwrap();
+        if outbox.len() == total_calls
+            && outbox
+                .iter()
+                .all(|i| i.state == "done" || i.state == "failed")
+        {
             break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(600),
             "the queue did not drain in 10 minutes"
         );
-
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let done = desk
-        .store()
         .outbox()
         .unwrap()
         .iter()
-        .filter(|i| matches!(i.state, desk_store::OutboxState::Done { .. }))
+        .filter(|i| i.state == "done")
         .count();
     assert_eq!(done, total_calls, "every call done");
     let secs = started.elapsed().as_secs_f64();
-    stop.send_replace(true);
+    running.stop().await;
     println!("| measurement | result | target |");
     println!("|---|---|---|");
     println!(
@@ -128,5 +129,4 @@ async fn main() {
     println!("| drained once ABDM returned ({total_calls} calls, {total_calls} callbacks via the relay) | {secs:.2} s = {:.0} registrations/s | ≥ 200/s |", count as f64 / secs);
     relay.stop().await;
     sandbox.stop().await;
-    std::fs::remove_dir_all(&dir).ok();
 }

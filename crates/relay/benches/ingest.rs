@@ -1,5 +1,6 @@
-//! Relay load benchmark: durable ingest (token check, JSON, log append, group-commit fdatasync, 202)
-//! next to a no-op axum handler measured in the same run with the same load generator; then a mailbox
+//! Relay load benchmark: durable ingest with every check on (gateway token by issuer, client and
+//! key, JSON parse, request-id cap, quota, sealing to the clinic's key, log append, group-commit
+//! fdatasync, 202) next to a no-op axum handler measured in the same run with the same load generator; then a mailbox
 //! of 100 000 messages drained through the stream while the process's memory is watched.
 //!
 //! Run: `cargo bench -p abdm-relay --bench ingest` (prints Markdown for BENCHMARKS.md).
@@ -9,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use abdm_relay::{Clinic, RelayConfig, RelayServer};
 use abdm_sandbox::{Sandbox, SandboxConfig, DEFAULT_SERVICE_ID};
-use relay_client::{ClientConfig, Connection, Consumer, ConsumerError, Delivery};
+use relay_client::{
+    ClientConfig, ClinicKey, Committed, Connection, Consumer, ConsumerError, Delivery,
+};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -101,17 +104,21 @@ fn rss_mib() -> f64 {
 }
 
 struct Drain {
-    committed: u64,
+    committed: Committed,
     count: u64,
     peak_rss: Arc<std::sync::Mutex<f64>>,
 }
 
 impl Consumer for Drain {
-    async fn committed(&mut self) -> u64 {
+    async fn committed(&mut self) -> Committed {
         self.committed
     }
     async fn apply(&mut self, d: Delivery) -> Result<(), ConsumerError> {
-        self.committed = d.seq;
+        d.body.map_err(ConsumerError)?;
+        self.committed = Committed {
+            seq: d.seq,
+            id: d.id,
+        };
         self.count += 1;
         if self.count % 5000 == 0 {
             let mut peak = self.peak_rss.lock().unwrap();
@@ -130,17 +137,25 @@ async fn main() {
     let mailbox = if full { 100_000 } else { 2_000 };
 
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let token = abdm::GatewayClient::new(sandbox.client_config())
-        .session_token()
+    // The token the gateway puts on its callbacks (the relay refuses any other client's).
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/admin/gateway-token", sandbox.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
+    let token = token["accessToken"].as_str().unwrap().to_string();
+    let key = ClinicKey::generate();
     let dir = std::env::temp_dir().join(format!("relay-bench-{}", std::process::id()));
     let config = RelayConfig::new(
         dir.join("data"),
-        format!("{}/v0.5/certs", sandbox.gateway_url()),
+        sandbox.jwks_url(),
         vec![Clinic::new(
             "c1",
             "bench-token",
+            key.public(),
             vec![DEFAULT_SERVICE_ID.into()],
         )],
     );
@@ -202,7 +217,7 @@ async fn main() {
     let (status_tx, _status) = watch::channel(Connection::Connecting);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut drain = Drain {
-        committed: 0,
+        committed: Committed::default(),
         count: 0,
         peak_rss: peak.clone(),
     };
@@ -217,30 +232,17 @@ async fn main() {
         }
     });
     // Stop the client once the relay reports an empty mailbox.
-    let metrics_url = format!("{}/metrics", relay.url());
-    let checker = async move {
+    let checker = async {
         loop {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let text = reqwest::get(&metrics_url)
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let depth: u64 = text
-                .lines()
-                .find(|l| l.starts_with("relay_mailbox_depth"))
-                .and_then(|l| l.rsplit(' ').next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1);
-            if depth == 0 {
+            if relay.mailbox("c1").depth == 0 {
                 stop_tx.send_replace(true);
                 break;
             }
         }
     };
     let runner = relay_client::run(
-        ClientConfig::new(relay.url(), "bench-token"),
+        ClientConfig::new(relay.url(), "bench-token", key.clone()),
         &mut drain,
         status_tx,
         stop_rx,
@@ -263,7 +265,7 @@ async fn main() {
         "| no-op axum handler, {CONNECTIONS} connections | {:.0} | {:.2} ms | {:.2} ms | {} |",
         baseline.rate, baseline.p50_ms, baseline.p99_ms, baseline.errors
     );
-    println!("| relay durable ingest (JWT, JSON, log append, group-commit fdatasync, 202) | {:.0} | {:.2} ms | {:.2} ms | {} |", durable.rate, durable.p50_ms, durable.p99_ms, durable.errors);
+    println!("| relay durable ingest (gateway JWT by issuer/client/key, JSON, quota, sealing, log append, group-commit fdatasync, 202) | {:.0} | {:.2} ms | {:.2} ms | {} |", durable.rate, durable.p50_ms, durable.p99_ms, durable.errors);
     println!();
     println!(
         "durable / no-op = {:.0} % (target ≥ 50 %), p99 {:.2} ms (target < 20 ms); by round: {}",

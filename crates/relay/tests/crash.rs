@@ -9,17 +9,20 @@ use std::time::Duration;
 
 use abdm_sandbox::{Sandbox, SandboxConfig, DEFAULT_SERVICE_ID};
 use rand::Rng;
-use relay_client::{ClientConfig, Connection, Consumer, ConsumerError, Delivery};
+use relay_client::{
+    ClientConfig, ClinicKey, Committed, Connection, Consumer, ConsumerError, Delivery,
+};
 use serde_json::json;
 use tokio::sync::watch;
 
 const TOKEN: &str = "crash-test-clinic-token";
 const KILLS: usize = 24;
 
-fn spawn_relay(port: u16, data: &std::path::Path, jwks: &str, store: &str) -> Child {
+fn spawn_relay(port: u16, data: &std::path::Path, jwks: &str, key: &ClinicKey) -> Child {
     let clinic = format!(
-        "clinic-1:{}:{DEFAULT_SERVICE_ID}",
-        abdm_relay::hex(&abdm_relay::sha256(TOKEN.as_bytes()))
+        "clinic-1:{}:{}:{DEFAULT_SERVICE_ID}",
+        abdm_relay::hex(&abdm_relay::sha256(TOKEN.as_bytes())),
+        key.public()
     );
     Command::new(env!("CARGO_BIN_EXE_abdm-relay"))
         .args([
@@ -32,7 +35,6 @@ fn spawn_relay(port: u16, data: &std::path::Path, jwks: &str, store: &str) -> Ch
         ])
         .arg("--data-dir")
         .arg(data)
-        .args(["--store", store])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -47,43 +49,44 @@ struct Seen {
 }
 
 struct Desk {
-    committed: u64,
+    committed: Committed,
     seen: Arc<Mutex<Seen>>,
 }
 
 impl Consumer for Desk {
-    async fn committed(&mut self) -> u64 {
+    async fn committed(&mut self) -> Committed {
         self.committed
     }
     async fn apply(&mut self, d: Delivery) -> Result<(), ConsumerError> {
-        let id = d.body["requestId"].as_str().unwrap_or_default().to_string();
+        let body = d.body.map_err(ConsumerError)?;
+        let id = body["requestId"].as_str().unwrap_or_default().to_string();
         let mut seen = self.seen.lock().unwrap();
         if !seen.ids.insert(id.clone()) {
             seen.duplicates.push(id);
         }
         // "Commit" with the effect, as the desk store does.
-        self.committed = d.seq;
+        self.committed = Committed {
+            seq: d.seq,
+            id: d.id,
+        };
         Ok(())
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_loses_nothing_and_duplicates_nothing() {
-    survive_sigkills("log").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_under_load_loses_nothing_with_the_sled_store_either() {
-    survive_sigkills("sled").await;
-}
-
-async fn survive_sigkills(store: &str) {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let jwks = format!("{}/v0.5/certs", sandbox.gateway_url());
-    let token = abdm::GatewayClient::new(sandbox.client_config())
-        .session_token()
+    let jwks = sandbox.jwks_url();
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/admin/gateway-token", sandbox.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
+    let token = token["accessToken"].as_str().unwrap().to_string();
+    let key = ClinicKey::generate();
     let dir = std::env::temp_dir().join(format!("relay-crash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("data");
@@ -92,7 +95,7 @@ async fn survive_sigkills(store: &str) {
         l.local_addr().unwrap().port()
     };
     let relay_url = format!("http://127.0.0.1:{port}");
-    let mut relay = spawn_relay(port, &data, &jwks, store);
+    let mut relay = spawn_relay(port, &data, &jwks, &key);
 
     // Continuous load: 6 senders; a message counts once the relay said 202.
     let accepted = Arc::new(Mutex::new(HashSet::<String>::new()));
@@ -129,12 +132,12 @@ async fn survive_sigkills(store: &str) {
     let (stop_desk, stop_desk_rx) = watch::channel(false);
     let (status_tx, _status) = watch::channel(Connection::Connecting);
     let desk_seen = seen.clone();
-    let mut config = ClientConfig::new(relay_url.clone(), TOKEN);
+    let mut config = ClientConfig::new(relay_url.clone(), TOKEN, key.clone());
     config.backoff_min = Duration::from_millis(30);
     config.backoff_max = Duration::from_millis(300);
     let desk = tokio::spawn(async move {
         let mut desk = Desk {
-            committed: 0,
+            committed: Committed::default(),
             seen: desk_seen,
         };
         relay_client::run(config, &mut desk, status_tx, stop_desk_rx).await;
@@ -145,7 +148,7 @@ async fn survive_sigkills(store: &str) {
         tokio::time::sleep(Duration::from_millis(wait)).await;
         relay.kill().expect("SIGKILL");
         relay.wait().unwrap();
-        relay = spawn_relay(port, &data, &jwks, store);
+        relay = spawn_relay(port, &data, &jwks, &key);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop_load.send_replace(true);

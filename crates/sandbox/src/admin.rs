@@ -20,6 +20,7 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/accounts", get(accounts))
         .route("/admin/share", post(share))
         .route("/admin/shares/{id}", get(share_status))
+        .route("/admin/gateway-token", post(gateway_token))
         .route("/healthz", get(|| async { "ok" }))
 }
 
@@ -82,4 +83,24 @@ async fn share_status(State(app): State<Shared>, Path(id): Path<Uuid>) -> Respon
         )
             .into_response(),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct GatewayTokenRequest {
+    /// Issue it this many seconds in the past (an expired token for tests).
+    #[serde(default)]
+    issued_seconds_ago: u64,
+}
+
+/// `POST /admin/gateway-token`: the token the gateway puts on its own callbacks, for an operator
+/// who wants to call a bridge as the gateway would (tests of the relay).
+async fn gateway_token(State(app): State<Shared>, body: axum::body::Bytes) -> Json<Value> {
+    let ago = serde_json::from_slice::<GatewayTokenRequest>(&body)
+        .unwrap_or_default()
+        .issued_seconds_ago;
+    let token = app
+        .issuer
+        .session_token_at("gateway", crate::tokens::now_secs().saturating_sub(ago));
+    Json(json!({"accessToken": token}))
 }

@@ -16,7 +16,7 @@ use rand::Rng;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use abdm::ServiceKind;
+use abdm::v0_5::ServiceKind;
 
 use crate::exchange_log::ExchangeLog;
 use crate::state::{Client, ConsentPolicy, Faults, Service, State};
@@ -45,6 +45,38 @@ impl ClientSpec {
             )],
             bridge_url: None,
         }
+    }
+
+    /// Another ABDM participant: `ID:SECRET[:SERVICE]` (`--client`). Its session tokens are as valid
+    /// as the desk's, which is what tests need to show that only the gateway's own tokens open a
+    /// bridge's callback routes.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut parts = spec.splitn(3, ':');
+        let (Some(id), Some(secret)) = (parts.next(), parts.next()) else {
+            return Err(format!("client {spec:?}: expected ID:SECRET[:SERVICE]"));
+        };
+        if id.is_empty() || secret.is_empty() {
+            return Err(format!(
+                "client {spec:?}: the id and the secret must not be empty"
+            ));
+        }
+        let services = parts
+            .next()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                vec![(
+                    s.to_string(),
+                    format!("{id}'s service"),
+                    vec![ServiceKind::Hip, ServiceKind::Hiu],
+                )]
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            id: id.into(),
+            secret: secret.into(),
+            services,
+            bridge_url: None,
+        })
     }
 
     /// The default client with its bridge already registered.
@@ -140,7 +172,7 @@ impl App {
             }
         }
         Ok(Self {
-            issuer: Issuer::new(config.session_ttl.as_secs()),
+            issuer: Issuer::new(config.session_ttl.as_secs(), &base_url),
             log: ExchangeLog::open(config.exchange_log.as_deref())?,
             faults: Mutex::new(config.faults.clone()),
             state: Mutex::new(state),

@@ -26,11 +26,12 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use abdm::v0_5::{consent_requests, consents, discovery, health_information as hi, links};
-use abdm::{
+use abdm::v0_5::{
     AccessMode, Callback, CareContextDefinition, ConsentDetail, ConsentStatus, DateRange,
-    Frequency, FrequencyUnit, HiType, Identifier, IdentifierType, KeyMaterial, Operation,
-    Organization, PatientId, Permission, Purpose, Request, ServiceKind, Timestamp,
+    Frequency, FrequencyUnit, HiType, Identifier, IdentifierType, KeyMaterial, Organization,
+    PatientId, Permission, Purpose, Request, ServiceKind,
 };
+use abdm::{Operation, Timestamp};
 
 use crate::app::{accepted, Shared};
 use crate::gateway::callback_error;
@@ -1040,7 +1041,7 @@ async fn admin_peer_hiu_request(
             name: Some("Sandbox Peer HIU".into()),
         }),
         consent_manager: Organization::id(app.config.cm_id.clone()),
-        requester: Some(abdm::ConsentRequester {
+        requester: Some(abdm::v0_5::ConsentRequester {
             name: "Dr. Peer Sandbox".into(),
             identifier: None,
         }),
@@ -1204,7 +1205,7 @@ async fn admin_link_init(State(app): State<Shared>, Json(req): Json<LinkInitRequ
             care_contexts: req
                 .care_contexts
                 .into_iter()
-                .map(|c| abdm::CareContextReference {
+                .map(|c| abdm::v0_5::CareContextReference {
                     reference_number: c,
                 })
                 .collect(),

@@ -12,10 +12,11 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use abdm::v0_5::{links, profile, sessions, sms, user_auth};
-use abdm::{
-    AuthMode, AuthPurpose, Callback, ErrorBody, ErrorCode, Identifier, IdentifierType, Operation,
-    PatientAddress, Request, ServiceKind, Timestamp,
+use abdm::v0_5::{
+    AuthMode, AuthPurpose, Callback, ErrorBody, ErrorCode, Identifier, IdentifierType,
+    PatientAddress, Request, ServiceKind,
 };
+use abdm::{Operation, Timestamp};
 
 use crate::app::{accepted, Shared};
 use crate::state::{AuthTransaction, OtpCheck, Service};
@@ -209,7 +210,11 @@ async fn add_update_services(
 }
 
 /// The requester named in a users/auth query must be a service the caller owns (else: black hole).
-fn requester_service(app: &Shared, client: &str, requester: &abdm::Requester) -> Option<String> {
+fn requester_service(
+    app: &Shared,
+    client: &str,
+    requester: &abdm::v0_5::Requester,
+) -> Option<String> {
     let state = app.state();
     state
         .services

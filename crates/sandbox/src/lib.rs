@@ -21,6 +21,7 @@ mod app;
 mod cm;
 mod exchange_log;
 mod gateway;
+mod operator;
 mod records;
 pub mod state;
 mod tokens;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 pub use app::{ClientSpec, SandboxConfig};
 pub use cm::{PEER_HIP_ID, PEER_HIU_ID};
 pub use exchange_log::redact;
+pub use operator::Operator;
 pub use state::{ConsentPolicy, Faults, PushCorruption};
 
 /// The desk app's default credentials against the sandbox (they only open the simulator).
@@ -91,6 +93,16 @@ impl Sandbox {
     /// Base URL of the ABHA service (`GatewayConfig::healthid_url`).
     pub fn healthid_url(&self) -> String {
         format!("{}/healthid", self.url())
+    }
+
+    /// A client of this sandbox's phone and operator pages.
+    pub fn operator(&self) -> Operator {
+        Operator::new(self.url())
+    }
+
+    /// The gateway's JWKS (what a relay verifies callbacks against).
+    pub fn jwks_url(&self) -> String {
+        format!("{}/v0.5/certs", self.gateway_url())
     }
 
     /// A gateway client configuration for the default desk client.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use abdm_sandbox::{ConsentPolicy, Sandbox, SandboxConfig};
+use abdm_sandbox::{ClientSpec, ConsentPolicy, Sandbox, SandboxConfig};
 use clap::Parser;
 
 /// An offline ABDM for development and tests: gateway (v0.5), ABHA service (health id v1), consent
@@ -36,6 +36,9 @@ struct Args {
     /// FHIR bundles (*.json) the peer HIP serves; a built-in demo set by default.
     #[arg(long)]
     records: Option<PathBuf>,
+    /// Another ABDM client besides the desk's, as ID:SECRET[:SERVICE] (repeatable).
+    #[arg(long = "client")]
+    clients: Vec<String>,
 }
 
 #[tokio::main]
@@ -52,7 +55,18 @@ async fn main() {
             std::process::exit(2);
         }
     }
+    let mut clients = vec![ClientSpec::desk_default()];
+    for spec in &args.clients {
+        match ClientSpec::parse(spec) {
+            Ok(c) => clients.push(c),
+            Err(e) => {
+                eprintln!("abdm-sandbox: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
     let config = SandboxConfig {
+        clients,
         listen: args.listen,
         callback_delay: Duration::from_millis(args.callback_delay_ms),
         redelivery_after: (args.redeliver_after_s > 0)

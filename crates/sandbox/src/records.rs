@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use abdm::HiType;
+use abdm::v0_5::HiType;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

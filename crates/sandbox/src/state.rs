@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use abdm::ids::{verhoeff_check_digit, Aadhaar};
-use abdm::{ConsentDetail, ConsentStatus, ServiceKind, Timestamp};
+use abdm::v0_5::{ConsentDetail, ConsentStatus, ServiceKind};
+use abdm::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -50,12 +51,12 @@ pub struct Account {
 
 impl Account {
     /// The gender as ABDM's v0.5 messages type it.
-    pub fn wire_gender(&self) -> abdm::Gender {
+    pub fn wire_gender(&self) -> abdm::v0_5::Gender {
         match self.gender.as_str() {
-            "M" => abdm::Gender::M,
-            "F" => abdm::Gender::F,
-            "O" => abdm::Gender::O,
-            _ => abdm::Gender::U,
+            "M" => abdm::v0_5::Gender::M,
+            "F" => abdm::v0_5::Gender::F,
+            "O" => abdm::v0_5::Gender::O,
+            _ => abdm::v0_5::Gender::U,
         }
     }
 }
@@ -124,9 +125,9 @@ pub enum JourneyKind {
 #[derive(Debug, Clone)]
 pub struct AuthTransaction {
     pub account: String,
-    pub purpose: abdm::AuthPurpose,
-    pub mode: abdm::AuthMode,
-    pub requester: abdm::Requester,
+    pub purpose: abdm::v0_5::AuthPurpose,
+    pub mode: abdm::v0_5::AuthMode,
+    pub requester: abdm::v0_5::Requester,
     pub otp: Option<Otp>,
     pub done: bool,
 }

@@ -16,7 +16,6 @@ use abdm::v0_5::sessions::certs;
 
 pub const SESSION_KID: &str = "sandbox-rs256-1";
 pub const LINK_KID: &str = "sandbox-rs512-1";
-const ISSUER: &str = "abdm-sandbox/auth/realms/central-registry";
 
 pub fn now_secs() -> u64 {
     SystemTime::now()
@@ -81,14 +80,21 @@ pub struct Issuer {
     session: KeyPair,
     link: KeyPair,
     pub session_ttl: u64,
+    /// `iss` of every session token: the central-registry realm on the sandbox's own origin, as
+    /// ABDM's are on its.
+    pub issuer: String,
 }
 
 impl Issuer {
-    pub fn new(session_ttl: u64) -> Self {
+    pub fn new(session_ttl: u64, base_url: &str) -> Self {
         Self {
             session: KeyPair::generate(SESSION_KID, "RS256"),
             link: KeyPair::generate(LINK_KID, "RS512"),
             session_ttl,
+            issuer: format!(
+                "{}/auth/realms/central-registry",
+                base_url.trim_end_matches('/')
+            ),
         }
     }
 
@@ -116,7 +122,7 @@ impl Issuer {
     pub fn session_token_at(&self, client_id: &str, iat: u64) -> String {
         self.sign(
             &SessionClaims {
-                iss: ISSUER.into(),
+                iss: self.issuer.clone(),
                 aud: "account".into(),
                 azp: client_id.into(),
                 sub: client_id.into(),

@@ -6,6 +6,7 @@ mod support;
 use std::time::Duration;
 
 use abdm::client::Acting;
+use abdm::v0_5::common::*;
 use abdm::v0_5::{
     consent_requests, consents, discovery, health_information as hi, links, user_auth,
 };

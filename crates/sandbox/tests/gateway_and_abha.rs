@@ -6,12 +6,12 @@ mod support;
 use std::time::Duration;
 
 use abdm::healthid_v1 as hid;
-use abdm::jwt::JwksVerifier;
+use abdm::jwt::{CallbackPolicy, JwksVerifier};
 use abdm::v0_5::{links, sessions, user_auth};
-use abdm::{
-    AbdmError, AuthMode, AuthPurpose, Callback, CareContextRepresentation, Operation, Request,
-    Requester, ServiceKind,
+use abdm::v0_5::{
+    AuthMode, AuthPurpose, Callback, CareContextRepresentation, Request, Requester, ServiceKind,
 };
+use abdm::{AbdmError, Operation};
 use abdm_sandbox::{Faults, SandboxConfig, DEFAULT_SERVICE_ID};
 use serde_json::{json, Value};
 use support::*;
@@ -58,19 +58,17 @@ async fn sessions_and_credentials_behave_like_abdm() {
         .json(&json!({"clientId": "abdm-desk", "clientSecret": "sandbox-secret", "grantType": "client_credentials"}))
         .send().await.unwrap().json().await.unwrap();
     assert_eq!(ok.expires_in, 1200);
+    // Signed by the realm's key — and still not a callback token: it is the desk's, not the
+    // gateway's.
     let verifier = JwksVerifier::new(
-        format!("{}/v0.5/certs", sandbox.gateway_url()),
-        Duration::ZERO,
-    );
-    assert_eq!(
-        verifier
-            .verify(&ok.access_token)
-            .await
-            .unwrap()
-            .client_id
-            .as_deref(),
-        Some("abdm-desk")
-    );
+        sandbox.jwks_url(),
+        CallbackPolicy::for_jwks_url(&sandbox.jwks_url(), Duration::ZERO).unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        verifier.verify(&ok.access_token).await,
+        Err(abdm::jwt::JwtError::NotTheGateway { found: Some(c) }) if c == "abdm-desk"
+    ));
 
     // Wrong secret, unknown client.
     for (id, secret, code) in [
@@ -211,9 +209,10 @@ async fn callbacks_reach_the_bridge_signed_and_correlated() {
     )
     .unwrap();
     let verifier = JwksVerifier::new(
-        format!("{}/v0.5/certs", sandbox.gateway_url()),
-        Duration::ZERO,
-    );
+        sandbox.jwks_url(),
+        CallbackPolicy::for_jwks_url(&sandbox.jwks_url(), Duration::ZERO).unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         verifier.verify(token).await.unwrap().client_id.as_deref(),
         Some("gateway")
@@ -352,7 +351,7 @@ async fn register(
     aadhaar: &str,
 ) -> Result<hid::Profile, AbdmError> {
     let txn: hid::TxnResponse = client
-        .call::<hid::generate_otp::Endpoint, _>(
+        .call::<hid::generate_otp::Endpoint>(
             &hid::generate_otp::Body {
                 aadhaar: aadhaar.into(),
             },
@@ -361,7 +360,7 @@ async fn register(
         .await?;
     let otp = otp_for(sandbox, &txn.txn_id).await;
     client
-        .call::<hid::verify_otp::Endpoint, hid::TxnResponse>(
+        .call::<hid::verify_otp::Endpoint>(
             &hid::OtpBody {
                 otp,
                 txn_id: txn.txn_id.clone(),
@@ -371,7 +370,7 @@ async fn register(
         .await?;
     let mobile = "9123456780";
     let checked: hid::TxnResponse = client
-        .call::<hid::check_and_generate_mobile_otp::Endpoint, _>(
+        .call::<hid::check_and_generate_mobile_otp::Endpoint>(
             &hid::generate_mobile_otp::Body {
                 mobile: mobile.into(),
                 txn_id: txn.txn_id.clone(),
@@ -382,7 +381,7 @@ async fn register(
     if checked.mobile_linked != Some(true) {
         let otp = otp_for(sandbox, &txn.txn_id).await;
         client
-            .call::<hid::verify_mobile_otp::Endpoint, hid::TxnResponse>(
+            .call::<hid::verify_mobile_otp::Endpoint>(
                 &hid::OtpBody {
                     otp,
                     txn_id: txn.txn_id.clone(),
@@ -392,7 +391,7 @@ async fn register(
             .await?;
     }
     client
-        .call::<hid::create_health_id_with_pre_verified::Endpoint, _>(
+        .call::<hid::create_health_id_with_pre_verified::Endpoint>(
             &hid::create_health_id_with_pre_verified::Body {
                 txn_id: txn.txn_id,
                 ..Default::default()
@@ -414,7 +413,7 @@ async fn create_an_abha_with_aadhaar_otp_and_the_mobile_branch() {
 
     // The X-token opens the profile; the same Aadhaar again gives the same ABHA, not a new one.
     let me: hid::Profile = client
-        .call::<hid::account_profile::Endpoint, _>(&(), profile.token.as_deref())
+        .call::<hid::account_profile::Endpoint>(&(), profile.token.as_deref())
         .await
         .unwrap();
     assert_eq!(me.health_id_number.as_deref(), Some(number.as_str()));
@@ -426,7 +425,7 @@ async fn create_an_abha_with_aadhaar_otp_and_the_mobile_branch() {
 
     // Search finds it; login with mobile OTP works.
     let found: hid::search_by_health_id::Response = client
-        .call::<hid::search_by_health_id::Endpoint, _>(
+        .call::<hid::search_by_health_id::Endpoint>(
             &hid::search_by_health_id::Body {
                 health_id: profile.health_id.clone().unwrap(),
             },
@@ -436,7 +435,7 @@ async fn create_an_abha_with_aadhaar_otp_and_the_mobile_branch() {
         .unwrap();
     assert!(found.auth_methods.contains(&hid::AuthMethod::MobileOtp));
     let txn: hid::TxnResponse = client
-        .call::<hid::auth_init::Endpoint, _>(
+        .call::<hid::auth_init::Endpoint>(
             &hid::auth_init::Body {
                 auth_method: hid::AuthMethod::MobileOtp,
                 health_id: profile.health_id.unwrap(),
@@ -447,7 +446,7 @@ async fn create_an_abha_with_aadhaar_otp_and_the_mobile_branch() {
         .unwrap();
     let otp = otp_for(&sandbox, &txn.txn_id).await;
     let token: hid::TokenResponse = client
-        .call::<hid::confirm_with_mobile_otp::Endpoint, _>(
+        .call::<hid::confirm_with_mobile_otp::Endpoint>(
             &hid::OtpBody {
                 otp,
                 txn_id: txn.txn_id,
@@ -471,7 +470,7 @@ async fn otp_rules_wrong_expired_too_many_and_bad_aadhaar() {
 
     let (status, code, message) = rejected(
         client
-            .call::<hid::generate_otp::Endpoint, hid::TxnResponse>(
+            .call::<hid::generate_otp::Endpoint>(
                 &hid::generate_otp::Body {
                     aadhaar: "999941057059".into(),
                 },
@@ -484,7 +483,7 @@ async fn otp_rules_wrong_expired_too_many_and_bad_aadhaar() {
     assert!(message.contains("Aadhaar"), "{message}");
 
     let txn: hid::TxnResponse = client
-        .call::<hid::generate_otp::Endpoint, _>(
+        .call::<hid::generate_otp::Endpoint>(
             &hid::generate_otp::Body {
                 aadhaar: "999941057058".into(),
             },
@@ -500,7 +499,7 @@ async fn otp_rules_wrong_expired_too_many_and_bad_aadhaar() {
     };
     let (_, code, message) = rejected(
         client
-            .call::<hid::verify_otp::Endpoint, hid::TxnResponse>(&verify(wrong), None)
+            .call::<hid::verify_otp::Endpoint>(&verify(wrong), None)
             .await,
     )
     .await;
@@ -508,13 +507,13 @@ async fn otp_rules_wrong_expired_too_many_and_bad_aadhaar() {
     assert!(message.contains("2 attempts left"), "{message}");
     rejected(
         client
-            .call::<hid::verify_otp::Endpoint, hid::TxnResponse>(&verify(wrong), None)
+            .call::<hid::verify_otp::Endpoint>(&verify(wrong), None)
             .await,
     )
     .await;
     let (_, code, _) = rejected(
         client
-            .call::<hid::verify_otp::Endpoint, hid::TxnResponse>(&verify(wrong), None)
+            .call::<hid::verify_otp::Endpoint>(&verify(wrong), None)
             .await,
     )
     .await;
@@ -522,7 +521,7 @@ async fn otp_rules_wrong_expired_too_many_and_bad_aadhaar() {
     // Locked: even the right OTP is refused now.
     let (_, code, _) = rejected(
         client
-            .call::<hid::verify_otp::Endpoint, hid::TxnResponse>(&verify(&otp), None)
+            .call::<hid::verify_otp::Endpoint>(&verify(&otp), None)
             .await,
     )
     .await;
@@ -530,7 +529,7 @@ async fn otp_rules_wrong_expired_too_many_and_bad_aadhaar() {
 
     // Expiry.
     let txn: hid::TxnResponse = client
-        .call::<hid::generate_otp::Endpoint, _>(
+        .call::<hid::generate_otp::Endpoint>(
             &hid::generate_otp::Body {
                 aadhaar: "999941057058".into(),
             },
@@ -542,7 +541,7 @@ async fn otp_rules_wrong_expired_too_many_and_bad_aadhaar() {
     tokio::time::sleep(Duration::from_millis(900)).await;
     let (_, code, _) = rejected(
         client
-            .call::<hid::verify_otp::Endpoint, hid::TxnResponse>(
+            .call::<hid::verify_otp::Endpoint>(
                 &hid::OtpBody {
                     otp,
                     txn_id: txn.txn_id,
@@ -559,7 +558,7 @@ async fn otp_rules_wrong_expired_too_many_and_bad_aadhaar() {
     for _ in 0..6 {
         last = Some(
             client
-                .call::<hid::generate_otp::Endpoint, hid::TxnResponse>(
+                .call::<hid::generate_otp::Endpoint>(
                     &hid::generate_otp::Body {
                         aadhaar: "999941057058".into(),
                     },

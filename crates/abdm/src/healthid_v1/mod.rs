@@ -93,7 +93,7 @@ pub mod generate_otp {
     }
 
     pub type Response = TxnResponse;
-    crate::operation!(Post "/v1/registration/aadhaar/generateOtp", HealthId, Body);
+    crate::operation!(Post "/v1/registration/aadhaar/generateOtp", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod resend_aadhaar_otp {
@@ -108,7 +108,7 @@ pub mod resend_aadhaar_otp {
     }
 
     pub type Response = TxnResponse;
-    crate::operation!(Post "/v1/registration/aadhaar/resendAadhaarOtp", HealthId, Body);
+    crate::operation!(Post "/v1/registration/aadhaar/resendAadhaarOtp", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod verify_otp {
@@ -118,7 +118,7 @@ pub mod verify_otp {
 
     pub type Body = OtpBody;
     pub type Response = TxnResponse;
-    crate::operation!(Post "/v1/registration/aadhaar/verifyOTP", HealthId, Body);
+    crate::operation!(Post "/v1/registration/aadhaar/verifyOTP", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod generate_mobile_otp {
@@ -134,7 +134,7 @@ pub mod generate_mobile_otp {
     }
 
     pub type Response = TxnResponse;
-    crate::operation!(Post "/v1/registration/aadhaar/generateMobileOTP", HealthId, Body);
+    crate::operation!(Post "/v1/registration/aadhaar/generateMobileOTP", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod check_and_generate_mobile_otp {
@@ -145,7 +145,7 @@ pub mod check_and_generate_mobile_otp {
 
     pub type Body = super::generate_mobile_otp::Body;
     pub type Response = TxnResponse;
-    crate::operation!(Post "/v2/registration/aadhaar/checkAndGenerateMobileOTP", HealthId, Body);
+    crate::operation!(Post "/v2/registration/aadhaar/checkAndGenerateMobileOTP", HealthId, Body, response = Response, spec = "ABDM v2 docs (not in NHA's healthid v1 OpenAPI)");
 }
 
 pub mod verify_mobile_otp {
@@ -155,7 +155,7 @@ pub mod verify_mobile_otp {
 
     pub type Body = OtpBody;
     pub type Response = TxnResponse;
-    crate::operation!(Post "/v1/registration/aadhaar/verifyMobileOTP", HealthId, Body);
+    crate::operation!(Post "/v1/registration/aadhaar/verifyMobileOTP", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod create_health_id_with_pre_verified {
@@ -181,7 +181,7 @@ pub mod create_health_id_with_pre_verified {
     }
 
     pub type Response = Profile;
-    crate::operation!(Post "/v1/registration/aadhaar/createHealthIdWithPreVerified", HealthId, Body);
+    crate::operation!(Post "/v1/registration/aadhaar/createHealthIdWithPreVerified", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod search_by_health_id {
@@ -210,7 +210,7 @@ pub mod search_by_health_id {
         pub status: Option<String>,
     }
 
-    crate::operation!(Post "/v1/search/searchByHealthId", HealthId, Body);
+    crate::operation!(Post "/v1/search/searchByHealthId", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod auth_init {
@@ -227,7 +227,7 @@ pub mod auth_init {
     }
 
     pub type Response = TxnResponse;
-    crate::operation!(Post "/v1/auth/init", HealthId, Body);
+    crate::operation!(Post "/v1/auth/init", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 /// `JwtResponse`: the user's X-token after login.
@@ -246,7 +246,7 @@ pub mod confirm_with_aadhaar_otp {
 
     pub type Body = OtpBody;
     pub type Response = TokenResponse;
-    crate::operation!(Post "/v1/auth/confirmWithAadhaarOtp", HealthId, Body);
+    crate::operation!(Post "/v1/auth/confirmWithAadhaarOtp", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod confirm_with_mobile_otp {
@@ -256,7 +256,7 @@ pub mod confirm_with_mobile_otp {
 
     pub type Body = OtpBody;
     pub type Response = TokenResponse;
-    crate::operation!(Post "/v1/auth/confirmWithMobileOTP", HealthId, Body);
+    crate::operation!(Post "/v1/auth/confirmWithMobileOTP", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
 }
 
 pub mod account_profile {
@@ -264,5 +264,5 @@ pub mod account_profile {
     use super::*;
 
     pub type Response = Profile;
-    crate::operation!(Get "/v1/account/profile", HealthId, ());
+    crate::operation!(Get "/v1/account/profile", HealthId, (), response = Response, spec = "healthid-1.0.yaml");
 }

@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::v0_5::consents::ArtefactReference;
-use crate::{
+use super::common::{
     Callback, CareContextDefinition, ConsentRequester, ConsentStatus, HiType, Organization,
     PatientId, Permission, Purpose, Request,
 };
+use crate::v0_5::consents::ArtefactReference;
 
 pub mod init {
     //! `POST /v0.5/consent-requests/init` — "Create consent request" (`ConsentRequest`).
@@ -34,8 +34,7 @@ pub mod init {
         pub consent_notification_url: String,
     }
 
-    crate::operation!(Post "/v0.5/consent-requests/init", Gateway, Request<Body>,
-        callback = "/v0.5/consent-requests/on-init");
+    crate::operation!(Post "/v0.5/consent-requests/init", Gateway, Request<Body>, callback = super::on_init::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod on_init {
@@ -55,7 +54,7 @@ pub mod on_init {
         pub id: uuid::Uuid,
     }
 
-    crate::operation!(Post "/v0.5/consent-requests/on-init", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/consent-requests/on-init", Bridge, Callback<Body>, spec = "hiu-0.5.yaml");
 }
 
 pub mod status {
@@ -69,8 +68,7 @@ pub mod status {
         pub consent_request_id: String,
     }
 
-    crate::operation!(Post "/v0.5/consent-requests/status", Gateway, Request<Body>,
-        callback = "/v0.5/consent-requests/on-status");
+    crate::operation!(Post "/v0.5/consent-requests/status", Gateway, Request<Body>, callback = super::on_status::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod on_status {
@@ -94,5 +92,5 @@ pub mod on_status {
         pub consent_artefacts: Vec<ArtefactReference>,
     }
 
-    crate::operation!(Post "/v0.5/consent-requests/on-status", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/consent-requests/on-status", Bridge, Callback<Body>, spec = "hiu-0.5.yaml");
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Callback, ConsentDetail, ConsentStatus, Request};
+use super::common::{Callback, ConsentDetail, ConsentStatus, Request};
 
 /// `ConsentAcknowledgement`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,8 +47,7 @@ pub mod hip_notify {
         pub grant_acknowledgement: Option<bool>,
     }
 
-    crate::operation!(Post "/v0.5/consents/hip/notify", Bridge, Request<Body>,
-        callback = "/v0.5/consents/hip/on-notify");
+    crate::operation!(Post "/v0.5/consents/hip/notify", Bridge, Request<Body>, callback = super::hip_on_notify::Endpoint, spec = "hip-0.5.yaml");
 }
 
 pub mod hip_on_notify {
@@ -62,7 +61,7 @@ pub mod hip_on_notify {
         pub acknowledgement: Option<Acknowledgement>,
     }
 
-    crate::operation!(Post "/v0.5/consents/hip/on-notify", Gateway, Callback<Body>);
+    crate::operation!(Post "/v0.5/consents/hip/on-notify", Gateway, Callback<Body>, spec = "gateway-0.5.yaml");
 }
 
 pub mod hiu_notify {
@@ -85,8 +84,7 @@ pub mod hiu_notify {
         pub consent_artefacts: Vec<ArtefactReference>,
     }
 
-    crate::operation!(Post "/v0.5/consents/hiu/notify", Bridge, Request<Body>,
-        callback = "/v0.5/consents/hiu/on-notify");
+    crate::operation!(Post "/v0.5/consents/hiu/notify", Bridge, Request<Body>, callback = super::hiu_on_notify::Endpoint, spec = "hiu-0.5.yaml");
 }
 
 pub mod hiu_on_notify {
@@ -100,7 +98,7 @@ pub mod hiu_on_notify {
         pub acknowledgement: Vec<Acknowledgement>,
     }
 
-    crate::operation!(Post "/v0.5/consents/hiu/on-notify", Gateway, Callback<Body>);
+    crate::operation!(Post "/v0.5/consents/hiu/on-notify", Gateway, Callback<Body>, spec = "gateway-0.5.yaml");
 }
 
 pub mod fetch {
@@ -113,8 +111,7 @@ pub mod fetch {
         pub consent_id: String,
     }
 
-    crate::operation!(Post "/v0.5/consents/fetch", Gateway, Request<Body>,
-        callback = "/v0.5/consents/on-fetch");
+    crate::operation!(Post "/v0.5/consents/fetch", Gateway, Request<Body>, callback = super::on_fetch::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod on_fetch {
@@ -136,5 +133,5 @@ pub mod on_fetch {
         pub signature: String,
     }
 
-    crate::operation!(Post "/v0.5/consents/on-fetch", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/consents/on-fetch", Bridge, Callback<Body>, spec = "hiu-0.5.yaml");
 }

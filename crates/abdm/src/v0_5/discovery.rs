@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Callback, CareContextRepresentation, Gender, Identifier, IdentifierType, Request};
+use super::common::{
+    Callback, CareContextRepresentation, Gender, Identifier, IdentifierType, Request,
+};
 
 pub mod discover {
     //! `POST /v0.5/care-contexts/discover` — "Discover patient's accounts" (`PatientDiscoveryRequest`).
@@ -29,8 +31,7 @@ pub mod discover {
         pub unverified_identifiers: Vec<Identifier>,
     }
 
-    crate::operation!(Post "/v0.5/care-contexts/discover", Bridge, Request<Body>,
-        callback = "/v0.5/care-contexts/on-discover");
+    crate::operation!(Post "/v0.5/care-contexts/discover", Bridge, Request<Body>, callback = super::on_discover::Endpoint, spec = "hip-0.5.yaml");
 }
 
 pub mod on_discover {
@@ -58,5 +59,5 @@ pub mod on_discover {
         pub matched_by: Vec<IdentifierType>,
     }
 
-    crate::operation!(Post "/v0.5/care-contexts/on-discover", Gateway, Callback<Body>);
+    crate::operation!(Post "/v0.5/care-contexts/on-discover", Gateway, Callback<Body>, spec = "gateway-0.5.yaml");
 }

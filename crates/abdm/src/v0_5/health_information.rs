@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Callback, DateRange, KeyMaterial, Request, Timestamp};
+use super::common::{Callback, DateRange, KeyMaterial, Request, Timestamp};
 
 /// `hiRequest` of a data request: which consent, what period, where to push, and the requester's key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,8 +48,7 @@ pub mod cm_request {
         pub hi_request: HiRequest,
     }
 
-    crate::operation!(Post "/v0.5/health-information/cm/request", Gateway, Request<Body>,
-        callback = "/v0.5/health-information/hiu/on-request");
+    crate::operation!(Post "/v0.5/health-information/cm/request", Gateway, Request<Body>, callback = super::hiu_on_request::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod hiu_on_request {
@@ -68,7 +67,7 @@ pub mod hiu_on_request {
         pub hi_request: Option<SessionState>,
     }
 
-    crate::operation!(Post "/v0.5/health-information/hiu/on-request", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/health-information/hiu/on-request", Bridge, Callback<Body>, spec = "hiu-0.5.yaml");
 }
 
 pub mod hip_request {
@@ -83,8 +82,7 @@ pub mod hip_request {
         pub hi_request: HiRequest,
     }
 
-    crate::operation!(Post "/v0.5/health-information/hip/request", Bridge, Request<Body>,
-        callback = "/v0.5/health-information/hip/on-request");
+    crate::operation!(Post "/v0.5/health-information/hip/request", Bridge, Request<Body>, callback = super::hip_on_request::Endpoint, spec = "hip-0.5.yaml");
 }
 
 pub mod hip_on_request {
@@ -99,7 +97,7 @@ pub mod hip_on_request {
         pub hi_request: Option<SessionState>,
     }
 
-    crate::operation!(Post "/v0.5/health-information/hip/on-request", Gateway, Callback<Body>);
+    crate::operation!(Post "/v0.5/health-information/hip/on-request", Gateway, Callback<Body>, spec = "gateway-0.5.yaml");
 }
 
 pub mod notify {
@@ -126,7 +124,7 @@ pub mod notify {
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     pub struct Notifier {
         #[serde(rename = "type")]
-        pub kind: crate::ServiceKind,
+        pub kind: crate::v0_5::ServiceKind,
         pub id: String,
     }
 
@@ -163,7 +161,7 @@ pub mod notify {
         Errored,
     }
 
-    crate::operation!(Post "/v0.5/health-information/notify", Gateway, Request<Body>);
+    crate::operation!(Post "/v0.5/health-information/notify", Gateway, Request<Body>, spec = "gateway-0.5.yaml");
 }
 
 pub mod transfer {
@@ -197,5 +195,5 @@ pub mod transfer {
         pub care_context_reference: String,
     }
 
-    crate::operation!(Post "/v0.5/health-information/transfer", Bridge, Body);
+    crate::operation!(Post "/v0.5/health-information/transfer", Bridge, Body, spec = "hip-0.5.yaml");
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Callback, CareContextReference, CareContextRepresentation, Request};
+use super::common::{Callback, CareContextReference, CareContextRepresentation, Request};
 
 /// A patient with the care contexts being linked (`patient` of add-contexts and on-confirm).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,8 +33,7 @@ pub mod add_contexts {
         pub patient: LinkedPatient,
     }
 
-    crate::operation!(Post "/v0.5/links/link/add-contexts", Gateway, Request<Body>,
-        callback = "/v0.5/links/link/on-add-contexts");
+    crate::operation!(Post "/v0.5/links/link/add-contexts", Gateway, Request<Body>, callback = super::on_add_contexts::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod on_add_contexts {
@@ -54,7 +53,7 @@ pub mod on_add_contexts {
         pub status: String,
     }
 
-    crate::operation!(Post "/v0.5/links/link/on-add-contexts", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/links/link/on-add-contexts", Bridge, Callback<Body>, spec = "hip-0.5.yaml");
 }
 
 pub mod init {
@@ -78,8 +77,7 @@ pub mod init {
         pub care_contexts: Vec<CareContextReference>,
     }
 
-    crate::operation!(Post "/v0.5/links/link/init", Bridge, Request<Body>,
-        callback = "/v0.5/links/link/on-init");
+    crate::operation!(Post "/v0.5/links/link/init", Bridge, Request<Body>, callback = super::on_init::Endpoint, spec = "hip-0.5.yaml");
 }
 
 pub mod on_init {
@@ -145,7 +143,7 @@ pub mod on_init {
         Email,
     }
 
-    crate::operation!(Post "/v0.5/links/link/on-init", Gateway, Callback<Body>);
+    crate::operation!(Post "/v0.5/links/link/on-init", Gateway, Callback<Body>, spec = "gateway-0.5.yaml");
 }
 
 pub mod confirm {
@@ -165,8 +163,7 @@ pub mod confirm {
         pub token: String,
     }
 
-    crate::operation!(Post "/v0.5/links/link/confirm", Bridge, Request<Body>,
-        callback = "/v0.5/links/link/on-confirm");
+    crate::operation!(Post "/v0.5/links/link/confirm", Bridge, Request<Body>, callback = super::on_confirm::Endpoint, spec = "hip-0.5.yaml");
 }
 
 pub mod on_confirm {
@@ -180,5 +177,5 @@ pub mod on_confirm {
         pub patient: Option<LinkedPatient>,
     }
 
-    crate::operation!(Post "/v0.5/links/link/on-confirm", Gateway, Callback<Body>);
+    crate::operation!(Post "/v0.5/links/link/on-confirm", Gateway, Callback<Body>, spec = "gateway-0.5.yaml");
 }

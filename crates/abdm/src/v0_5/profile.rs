@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Callback, Gender, Identifier, PatientAddress, Request};
+use super::common::{Callback, Gender, Identifier, PatientAddress, Request};
 
 pub mod share {
     //! `POST /v0.5/patients/profile/share` — "Share patient profile details" (`ShareProfileRequest`).
@@ -48,8 +48,7 @@ pub mod share {
         pub identifiers: Vec<Identifier>,
     }
 
-    crate::operation!(Post "/v0.5/patients/profile/share", Bridge, Request<Body>,
-        callback = "/v0.5/patients/profile/on-share");
+    crate::operation!(Post "/v0.5/patients/profile/share", Bridge, Request<Body>, callback = super::on_share::Endpoint, spec = "hip-0.5.yaml");
 }
 
 pub mod on_share {
@@ -79,5 +78,5 @@ pub mod on_share {
         Failure,
     }
 
-    crate::operation!(Post "/v0.5/patients/profile/on-share", Gateway, Callback<Body>);
+    crate::operation!(Post "/v0.5/patients/profile/on-share", Gateway, Callback<Body>, spec = "gateway-0.5.yaml");
 }

@@ -38,7 +38,7 @@ pub mod sessions {
         pub token_type: Option<String>,
     }
 
-    crate::operation!(Post "/v0.5/sessions", Gateway, Body);
+    crate::operation!(Post "/v0.5/sessions", Gateway, Body, response = Response, spec = "gateway-0.5.yaml");
 }
 
 pub mod certs {
@@ -63,7 +63,7 @@ pub mod certs {
         pub e: String,
     }
 
-    crate::operation!(Get "/v0.5/certs", Gateway, ());
+    crate::operation!(Get "/v0.5/certs", Gateway, (), response = Response, spec = "gateway-0.5.yaml");
 }
 
 pub mod bridges {
@@ -76,7 +76,7 @@ pub mod bridges {
         pub url: String,
     }
 
-    crate::operation!(Patch "/v1/bridges", Gateway, Body);
+    crate::operation!(Patch "/v1/bridges", Gateway, Body, spec = "ABDM's sandbox docs (not in NHA's v0.5 OpenAPI)");
 }
 
 pub mod get_services {
@@ -88,11 +88,11 @@ pub mod get_services {
     pub struct Service {
         pub id: String,
         pub name: String,
-        pub types: Vec<crate::ServiceKind>,
+        pub types: Vec<crate::v0_5::ServiceKind>,
         pub active: bool,
     }
 
     pub type Response = Vec<Service>;
 
-    crate::operation!(Get "/v1/bridges/getServices", Gateway, ());
+    crate::operation!(Get "/v1/bridges/getServices", Gateway, (), response = Response, spec = "ABDM's sandbox docs (not in NHA's v0.5 OpenAPI)");
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Callback, Request};
+use super::common::{Callback, Request};
 
 pub mod notify {
     //! `POST /v0.5/patients/sms/notify` — "API for HIP to send SMS notifications to patients"
@@ -24,11 +24,10 @@ pub mod notify {
         pub care_context_info: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deeplink_url: Option<String>,
-        pub hip: crate::Organization,
+        pub hip: crate::v0_5::Organization,
     }
 
-    crate::operation!(Post "/v0.5/patients/sms/notify", Gateway, Request<Body>,
-        callback = "/v0.5/patients/sms/on-notify");
+    crate::operation!(Post "/v0.5/patients/sms/notify", Gateway, Request<Body>, callback = super::on_notify::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod on_notify {
@@ -49,5 +48,5 @@ pub mod on_notify {
         Errored,
     }
 
-    crate::operation!(Post "/v0.5/patients/sms/on-notify", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/patients/sms/on-notify", Bridge, Callback<Body>, spec = "hip-0.5.yaml");
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
+use super::common::{
     AuthMode, AuthPurpose, Callback, Gender, Identifier, PatientAddress, Request, Requester,
     Timestamp,
 };
@@ -26,8 +26,7 @@ pub mod fetch_modes {
         pub requester: Requester,
     }
 
-    crate::operation!(Post "/v0.5/users/auth/fetch-modes", Gateway, Request<Body>,
-        callback = "/v0.5/users/auth/on-fetch-modes");
+    crate::operation!(Post "/v0.5/users/auth/fetch-modes", Gateway, Request<Body>, callback = super::on_fetch_modes::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod on_fetch_modes {
@@ -47,7 +46,7 @@ pub mod on_fetch_modes {
         pub modes: Vec<AuthMode>,
     }
 
-    crate::operation!(Post "/v0.5/users/auth/on-fetch-modes", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/users/auth/on-fetch-modes", Bridge, Callback<Body>, spec = "hip-0.5.yaml");
 }
 
 pub mod init {
@@ -69,8 +68,7 @@ pub mod init {
         pub requester: Requester,
     }
 
-    crate::operation!(Post "/v0.5/users/auth/init", Gateway, Request<Body>,
-        callback = "/v0.5/users/auth/on-init");
+    crate::operation!(Post "/v0.5/users/auth/init", Gateway, Request<Body>, callback = super::on_init::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod on_init {
@@ -102,7 +100,7 @@ pub mod on_init {
         pub expiry: Option<String>,
     }
 
-    crate::operation!(Post "/v0.5/users/auth/on-init", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/users/auth/on-init", Bridge, Callback<Body>, spec = "hip-0.5.yaml");
 }
 
 pub mod confirm {
@@ -136,11 +134,10 @@ pub mod confirm {
         /// `YYYY-MM-DD` (or `YYYY`).
         pub date_of_birth: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identifier: Option<crate::Identifier>,
+        pub identifier: Option<crate::v0_5::Identifier>,
     }
 
-    crate::operation!(Post "/v0.5/users/auth/confirm", Gateway, Request<Body>,
-        callback = "/v0.5/users/auth/on-confirm");
+    crate::operation!(Post "/v0.5/users/auth/confirm", Gateway, Request<Body>, callback = super::on_confirm::Endpoint, spec = "gateway-0.5.yaml");
 }
 
 pub mod on_confirm {
@@ -188,5 +185,5 @@ pub mod on_confirm {
         pub limit: u32,
     }
 
-    crate::operation!(Post "/v0.5/users/auth/on-confirm", Bridge, Callback<Body>);
+    crate::operation!(Post "/v0.5/users/auth/on-confirm", Bridge, Callback<Body>, spec = "hip-0.5.yaml");
 }

@@ -1,0 +1,90 @@
+//! What happens with time: requests ABDM never answered fail in plain words (counted from when
+//! they were sent), and linking tokens are forgotten once they expire.
+
+use chrono::Utc;
+use desk_store::{AbhaProfile, Id};
+
+use crate::desk::Desk;
+use crate::engine::outbox::{finish, OutboxItem, OutboxState};
+use crate::engine::step::Pending;
+use crate::error::Result;
+use crate::gateway::Gateway;
+
+impl<G: Gateway> Desk<G> {
+    /// Fails requests whose answer did not come within the answer timeout of their send; a late
+    /// answer is then logged and ignored. Returns how many gave up.
+    pub fn expire_unanswered(&self) -> Result<usize> {
+        let timeout =
+            chrono::Duration::from_std(self.config.answer_timeout).unwrap_or(chrono::Duration::MAX);
+        let now = Utc::now();
+        let mut expired = 0;
+        for pending in self.store.all::<Pending>()? {
+            let Some(item) = self
+                .store
+                .get::<OutboxItem>(&Id::number(pending.outbox_id))?
+            else {
+                continue;
+            };
+            // Only requests that were sent: a queued one waits for the network, not for ABDM.
+            let Some(sent) = item.sent_at else { continue };
+            if !matches!(item.state, OutboxState::WaitingForAbdm { .. }) || now - sent < timeout {
+                continue;
+            }
+            let minutes = self.config.answer_timeout.as_secs().div_ceil(60);
+            let reason =
+                format!("ABDM did not answer within {minutes} minutes; start this step again");
+            self.store.write(|w| -> Result<()> {
+                finish(
+                    w,
+                    &pending,
+                    OutboxState::Failed {
+                        reason: reason.clone(),
+                        at: now,
+                    },
+                )?;
+                w.audit("ABDM did not answer", reason.clone(), pending.patient_id)?;
+                Ok(())
+            })?;
+            expired += 1;
+        }
+        Ok(expired)
+    }
+
+    /// Forgets expired linking tokens.
+    pub fn drop_expired_tokens(&self) -> Result<usize> {
+        let now = Utc::now();
+        let stale: Vec<AbhaProfile> = self
+            .store
+            .all::<AbhaProfile>()?
+            .into_iter()
+            .filter(|p| {
+                p.linking_token
+                    .as_ref()
+                    .is_some_and(|t| t.expires_at <= now)
+            })
+            .collect();
+        for mut profile in stale.iter().cloned() {
+            self.store.write(|w| -> Result<()> {
+                profile.linking_token = None;
+                w.put(&profile);
+                w.audit(
+                    "linking token expired and removed",
+                    profile.abha_number.clone(),
+                    profile.patient_id,
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(stale.len())
+    }
+
+    /// One round of every timer.
+    pub(crate) fn tick(&self) {
+        if let Err(e) = self.expire_unanswered() {
+            tracing::error!(error = %e, "cannot check for unanswered requests");
+        }
+        if let Err(e) = self.drop_expired_tokens() {
+            tracing::error!(error = %e, "cannot drop expired linking tokens");
+        }
+    }
+}

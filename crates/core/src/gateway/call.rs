@@ -1,0 +1,80 @@
+//! Asynchronous calls, as the flows name them.
+
+use desk_store::{Gender, Secret};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How a patient proves an ABHA is theirs to a HIP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuthMode {
+    /// An OTP to the ABHA's mobile.
+    MobileOtp,
+    /// An OTP to the Aadhaar-linked mobile.
+    AadhaarOtp,
+    /// Name, gender and date of birth (scan and pull).
+    Demographics,
+}
+
+/// A care context as linked: our reference and its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextRef {
+    /// Our reference (the consultation's id).
+    pub reference: String,
+    /// What the patient sees ("OPD visit, 1 Dec 2026").
+    pub display: String,
+}
+
+/// An asynchronous ABDM call (answered later by a callback).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// Which ways of proving the ABHA it allows.
+    FetchModes {
+        /// ABHA address or number.
+        abha: String,
+    },
+    /// Starts proving an ABHA.
+    AuthInit {
+        /// ABHA address or number.
+        abha: String,
+        /// How.
+        mode: AuthMode,
+    },
+    /// Proves it by demographics.
+    ConfirmDemographics {
+        /// From the `AuthStarted` answer.
+        transaction_id: String,
+        /// Name.
+        name: String,
+        /// Gender.
+        gender: Gender,
+        /// `YYYY-MM-DD` or `YYYY`.
+        date_of_birth: String,
+    },
+    /// Proves it by OTP.
+    ConfirmOtp {
+        /// From the `AuthStarted` answer.
+        transaction_id: String,
+        /// The OTP (scrubbed from the outbox once sent).
+        otp: Secret,
+    },
+    /// Links care contexts to the patient's ABHA.
+    AddContexts {
+        /// The linking token.
+        link_token: Secret,
+        /// Our patient reference.
+        patient_reference: String,
+        /// The patient's name.
+        display: String,
+        /// The care contexts.
+        contexts: Vec<ContextRef>,
+    },
+    /// The answer to a profile share: the token number given, or a refusal.
+    ShareAnswer {
+        /// The share's request id.
+        share_request_id: Uuid,
+        /// The patient's ABHA address.
+        abha_address: String,
+        /// The token, or `None` for a refusal.
+        token: Option<u32>,
+    },
+}

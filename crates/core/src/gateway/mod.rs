@@ -1,0 +1,139 @@
+//! The port: what the desk's flows need from ABDM, in the flows' words. Only `gateway::v0_5` (and,
+//! later, `gateway::v3`) may name `abdm`'s wire types; flows speak [`Call`], [`Event`] and the
+//! [`AbhaService`] journeys, so a new generation is a new module here, not new flows.
+//!
+//! * Asynchronous calls (answered later by a callback through the relay) are [`Prepared`] once,
+//!   stored in the outbox with their request id, and sent by [`Gateway::send`] with a fresh
+//!   [`Outgoing`] (request id kept, timestamp new): v0.5 writes both into the body, v3 into headers.
+//! * What the relay delivers is read by [`Gateway::read`] into an [`Event`].
+//! * The ABHA service is synchronous and patient-present: [`AbhaService`].
+//! * [`AnyGateway`] chooses a generation at run time.
+
+mod abha;
+mod call;
+mod event;
+pub mod v0_5;
+
+use std::future::Future;
+
+use abdm::AbdmError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub use abha::{AbhaAccount, AbhaService, AnyAbha, EnrolStep, Found, LoginMethod, Txn};
+pub use call::{AuthMode, Call, ContextRef};
+pub use event::{Answer, Event, Incoming, SharedProfile};
+
+/// An ABDM generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Generation {
+    /// The v0.5 gateway with health id v1 (the seed's generation).
+    #[default]
+    #[serde(rename = "v0.5")]
+    V05,
+}
+
+/// The service a call acts for (`X-HIP-ID` / `X-HIU-ID`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Acting {
+    /// As the clinic's HIP.
+    Hip(String),
+    /// As the clinic's HIU.
+    Hiu(String),
+    /// Neither.
+    None,
+}
+
+/// A call ready for the outbox: where it goes and what is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prepared {
+    /// The operation's path.
+    pub path: String,
+    /// The body; v0.5 rewrites its `timestamp` at each send.
+    pub body: Value,
+    /// `X-HIP-ID`/`X-HIU-ID`.
+    pub acting: Acting,
+}
+
+/// What changes with each send of the same call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Fixed for the life of the call: a retry is the same request.
+    pub request_id: Uuid,
+    /// The moment of this send.
+    pub timestamp: abdm::Timestamp,
+}
+
+/// One protocol generation of the gateway (HIECM).
+pub trait Gateway: Send + Sync + 'static {
+    /// Its ABHA service.
+    type Abha: AbhaService;
+    /// Which generation this is.
+    fn generation(&self) -> Generation;
+    /// The wire form of a call, with its (stable) request id.
+    fn prepare(&self, call: &Call, request_id: Uuid) -> Prepared;
+    /// Sends a prepared call once.
+    fn send(
+        &self,
+        prepared: &Prepared,
+        out: Outgoing,
+    ) -> impl Future<Output = Result<(), AbdmError>> + Send;
+    /// Reads a message the relay delivered (its path and body).
+    fn read(&self, path: &str, body: &Value) -> Result<Event, String>;
+    /// The ABHA service of this generation.
+    fn abha(&self) -> &Self::Abha;
+    /// Gets a session token: proves the client id and secret.
+    fn check_credentials(&self) -> impl Future<Output = Result<(), AbdmError>> + Send;
+    /// Links the clinic's HFR id to our bridge as HIP and HIU.
+    fn register_facility(
+        &self,
+        hf_id: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<(), AbdmError>> + Send;
+    /// Registers the bridge URL (the relay's public address).
+    fn register_bridge(&self, url: &str) -> impl Future<Output = Result<(), AbdmError>> + Send;
+}
+
+/// A gateway chosen at run time (the clinic's setting).
+pub enum AnyGateway {
+    /// v0.5 with health id v1.
+    V05(v0_5::V05),
+}
+
+impl AnyGateway {
+    fn inner(&self) -> &v0_5::V05 {
+        match self {
+            AnyGateway::V05(g) => g,
+        }
+    }
+}
+
+impl Gateway for AnyGateway {
+    type Abha = AnyAbha;
+    fn generation(&self) -> Generation {
+        self.inner().generation()
+    }
+    fn prepare(&self, call: &Call, request_id: Uuid) -> Prepared {
+        self.inner().prepare(call, request_id)
+    }
+    async fn send(&self, prepared: &Prepared, out: Outgoing) -> Result<(), AbdmError> {
+        self.inner().send(prepared, out).await
+    }
+    fn read(&self, path: &str, body: &Value) -> Result<Event, String> {
+        self.inner().read(path, body)
+    }
+    fn abha(&self) -> &AnyAbha {
+        self.inner().abha_any()
+    }
+    async fn check_credentials(&self) -> Result<(), AbdmError> {
+        self.inner().check_credentials().await
+    }
+    async fn register_facility(&self, hf_id: &str, name: &str) -> Result<(), AbdmError> {
+        self.inner().register_facility(hf_id, name).await
+    }
+    async fn register_bridge(&self, url: &str) -> Result<(), AbdmError> {
+        self.inner().register_bridge(url).await
+    }
+}

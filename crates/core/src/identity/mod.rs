@@ -1,0 +1,166 @@
+//! M1, identity: patients and their ABHAs at the reception desk — registration (offline too),
+//! ABHA creation with Aadhaar OTP, linking an existing ABHA, scan and pull (the ABHA card held
+//! to the webcam), scan and share (the patient scans the counter QR), the facility and the bridge.
+
+mod abha;
+mod facility;
+mod patients;
+mod scan;
+
+use desk_store::{AbhaProfile, Id, LinkingToken, Patient, Secret, Writer};
+use serde::{Deserialize, Serialize};
+
+pub use patients::NewPatient;
+
+use crate::desk::Desk;
+use crate::engine::outbox::finish;
+use crate::engine::{OutboxState, Pending};
+use crate::error::{DeskError, Result};
+use crate::gateway::{Answer, AuthMode, Call, Gateway};
+
+/// The identity steps a callback continues.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Step {
+    /// Scan and pull, 1: which modes the ABHA allows.
+    PullModes {
+        /// What ABDM is asked about (address, or number).
+        abha: String,
+        /// The ABHA number, dashed.
+        number: String,
+    },
+    /// 2: demographic authentication started.
+    PullInit {
+        /// As above.
+        abha: String,
+        /// As above.
+        number: String,
+    },
+    /// 3: confirmed; the linking token comes.
+    PullConfirm {
+        /// As above.
+        abha: String,
+        /// As above.
+        number: String,
+    },
+}
+
+fn done() -> OutboxState {
+    OutboxState::Done {
+        at: chrono::Utc::now(),
+    }
+}
+
+/// When a linking token expires: its own `exp` claim (read, not verified: ABDM verifies it), or a
+/// day when it has none.
+pub(crate) fn token_expiry(token: &str) -> chrono::DateTime<chrono::Utc> {
+    use base64::Engine;
+    let exp = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["exp"].as_i64())
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
+    exp.unwrap_or_else(|| chrono::Utc::now() + chrono::Duration::days(1))
+}
+
+impl<G: Gateway> Desk<G> {
+    /// Continues an identity flow with ABDM's answer.
+    pub(crate) fn identity_answer(
+        &self,
+        w: &mut Writer<'_>,
+        pending: &Pending,
+        step: Step,
+        answer: Answer,
+    ) -> Result<()> {
+        match (step, answer) {
+            (Step::PullModes { abha, number }, Answer::AuthModes(modes)) => {
+                finish(w, pending, done())?;
+                if !modes.contains(&AuthMode::Demographics) {
+                    w.audit(
+                        "this ABHA cannot be verified from its card; link it with an OTP instead",
+                        number,
+                        pending.patient_id,
+                    )?;
+                    return Ok(());
+                }
+                let name = self.patient_name(w, pending)?;
+                self.enqueue(
+                    w,
+                    &Call::AuthInit {
+                        abha: abha.clone(),
+                        mode: AuthMode::Demographics,
+                    },
+                    format!("Verify the ABHA of {name}: start"),
+                    pending.patient_id,
+                    Some(crate::engine::Step::Identity(Step::PullInit {
+                        abha,
+                        number,
+                    })),
+                )?;
+            }
+            (Step::PullInit { abha, number }, Answer::AuthStarted { transaction_id }) => {
+                finish(w, pending, done())?;
+                let patient = pending
+                    .patient_id
+                    .map(|id| w.get::<Patient>(&Id::uuid(id)))
+                    .transpose()?
+                    .flatten()
+                    .ok_or_else(|| {
+                        DeskError::NotFound("the patient of this request is gone".into())
+                    })?;
+                self.enqueue(
+                    w,
+                    &Call::ConfirmDemographics {
+                        transaction_id,
+                        name: patient.name.clone(),
+                        gender: patient.gender,
+                        date_of_birth: patient.date_of_birth(),
+                    },
+                    format!("Verify the ABHA of {}: confirm", patient.name),
+                    Some(patient.id),
+                    Some(crate::engine::Step::Identity(Step::PullConfirm {
+                        abha,
+                        number,
+                    })),
+                )?;
+            }
+            (Step::PullConfirm { number, .. }, Answer::AuthConfirmed { link_token }) => {
+                finish(w, pending, done())?;
+                if let Some(mut profile) = w.get::<AbhaProfile>(&Id::blind(&number))? {
+                    profile.linking_token = link_token.map(|t| LinkingToken {
+                        expires_at: token_expiry(t.expose()),
+                        token: Secret::new(t.expose()),
+                    });
+                    profile.updated_at = Some(chrono::Utc::now());
+                    w.put(&profile);
+                }
+                w.audit(
+                    "ABHA verified with ABDM; linking token received",
+                    number,
+                    pending.patient_id,
+                )?;
+            }
+            (step, answer) => {
+                return Err(DeskError::Input(format!(
+                    "an answer that does not fit its request ({answer:?} for {step:?})"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn patient_name(&self, w: &Writer<'_>, pending: &Pending) -> Result<String> {
+        Ok(pending
+            .patient_id
+            .map(|id| w.get::<Patient>(&Id::uuid(id)))
+            .transpose()?
+            .flatten()
+            .map(|p| p.name)
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,237 @@
+//! Test support shared by the workspace's end-to-end tests: the real sandbox and the real relay on
+//! loopback, a desk with a temporary store, the simulated patient's phone, and small helpers. One
+//! place, instead of the same set-up copied into each test file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use abdm_relay::{Clinic, RelayConfig, RelayServer};
+use abdm_sandbox::{Sandbox, SandboxConfig, DEFAULT_SERVICE_ID};
+use desk_core::gateway::v0_5::V05;
+use desk_core::{AnyGateway, Desk, DeskConfig, Environment, Running};
+use desk_store::{MemorySecrets, Secrets, Store};
+use relay_client::ClinicKey;
+use serde_json::Value;
+
+/// The shared folder (`../shared`, or `$ABDM_SHARED`).
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("ABDM_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
+        })
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new empty directory.
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "abdm-desk-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        Self(dir)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits until `check` holds (10 s at most).
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// The clinic's relay token in tests.
+pub const CLINIC_TOKEN: &str = "testkit-clinic-token";
+
+/// The sandbox, the relay and a desk on loopback, with the bridge registered.
+pub struct Rig {
+    /// ABDM.
+    pub sandbox: Sandbox,
+    /// The bridge (None while "down").
+    pub relay: Option<RelayServer>,
+    /// How to start the relay again on the same port and data.
+    pub relay_config: RelayConfig,
+    /// The clinic's relay key.
+    pub key: ClinicKey,
+    /// The desk.
+    pub desk: Arc<Desk>,
+    /// Its secrets (the store key lives here).
+    pub secrets: Arc<MemorySecrets>,
+    /// Its loops.
+    pub running: Option<Running>,
+    /// Files.
+    pub dir: TempDir,
+}
+
+impl Rig {
+    /// A rig with fast callbacks.
+    pub async fn start(config: SandboxConfig) -> Self {
+        let sandbox = Sandbox::start(SandboxConfig {
+            callback_delay: Duration::from_millis(20),
+            redelivery_after: Some(Duration::from_millis(600)),
+            ..config
+        })
+        .await
+        .expect("the sandbox starts");
+        Self::with_sandbox(sandbox, |c| c).await
+    }
+
+    /// A rig around a running sandbox; `tweak` adjusts the desk's configuration.
+    pub async fn with_sandbox(
+        sandbox: Sandbox,
+        tweak: impl FnOnce(DeskConfig) -> DeskConfig,
+    ) -> Self {
+        let dir = TempDir::new("rig");
+        let key = ClinicKey::generate();
+        let relay_config = RelayConfig {
+            listen: format!("127.0.0.1:{}", free_port())
+                .parse()
+                .expect("an address"),
+            ..RelayConfig::new(
+                dir.0.join("relay"),
+                sandbox.jwks_url(),
+                vec![Clinic::new(
+                    "clinic",
+                    CLINIC_TOKEN,
+                    key.public(),
+                    vec![DEFAULT_SERVICE_ID.into()],
+                )],
+            )
+        };
+        let relay = RelayServer::start(relay_config.clone())
+            .await
+            .expect("the relay starts");
+        let secrets = Arc::new(MemorySecrets::default());
+        let desk = Arc::new(desk_on(
+            &sandbox,
+            &dir.0.join("desk"),
+            secrets.clone(),
+            tweak,
+        ));
+        desk.register_bridge(&relay.url())
+            .await
+            .expect("bridge registered");
+        let running = desk.start(Some(relay_client_config(&relay.url(), &key)));
+        Self {
+            sandbox,
+            relay: Some(relay),
+            relay_config,
+            key,
+            desk,
+            secrets,
+            running: Some(running),
+            dir,
+        }
+    }
+
+    /// Stops everything and removes the files.
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        if let Some(r) = self.relay.take() {
+            r.stop().await;
+        }
+        self.sandbox.stop().await;
+    }
+
+    /// Takes the relay down (the clinic's bridge is unreachable).
+    pub async fn relay_down(&mut self) {
+        if let Some(r) = self.relay.take() {
+            r.stop().await;
+        }
+    }
+
+    /// Brings the relay back on the same port and data.
+    pub async fn relay_up(&mut self) {
+        self.relay = Some(
+            RelayServer::start(self.relay_config.clone())
+                .await
+                .expect("the relay restarts"),
+        );
+    }
+
+    /// The newest OTP the patient's phone received for `txn`.
+    pub async fn otp(&self, txn: &str) -> String {
+        self.sandbox
+            .operator()
+            .otp(txn)
+            .await
+            .expect("an OTP on the phone")
+    }
+
+    /// A patient scans the clinic's counter QR; returns the token the clinic gave.
+    pub async fn share(&self, abha: &str) -> String {
+        self.sandbox
+            .operator()
+            .share(abha, DEFAULT_SERVICE_ID, "COUNTER-1")
+            .await
+            .expect("the share is answered")
+    }
+
+    /// A sandbox operator call (`POST {sandbox}{path}`).
+    pub async fn admin(&self, path: &str, body: Value) -> Value {
+        self.sandbox
+            .operator()
+            .post(path, body)
+            .await
+            .expect("the sandbox accepts it")
+    }
+}
+
+/// A desk on a new store at `path`, talking to `sandbox` as the default clinic.
+pub fn desk_on(
+    sandbox: &Sandbox,
+    path: &Path,
+    secrets: Arc<dyn Secrets>,
+    tweak: impl FnOnce(DeskConfig) -> DeskConfig,
+) -> Desk {
+    let store = Arc::new(Store::open(path, &secrets).expect("the store opens"));
+    let gateway = AnyGateway::V05(V05::new(
+        abdm::GatewayClient::new(sandbox.client_config()),
+        DEFAULT_SERVICE_ID,
+    ));
+    let config = tweak(DeskConfig::new(
+        Environment::EmbeddedSandbox,
+        DEFAULT_SERVICE_ID,
+    ));
+    Desk::new(config, store, secrets, Arc::new(gateway))
+}
+
+/// The relay client settings of the test clinic, with quick reconnects.
+pub fn relay_client_config(url: &str, key: &ClinicKey) -> relay_client::ClientConfig {
+    let mut config = relay_client::ClientConfig::new(url, CLINIC_TOKEN, key.clone());
+    config.backoff_min = Duration::from_millis(50);
+    config.backoff_max = Duration::from_millis(200);
+    config
+}
