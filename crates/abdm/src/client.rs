@@ -21,10 +21,13 @@ pub struct GatewayConfig {
     pub gateway_url: String,
     /// Base URL of the ABHA service, e.g. `https://healthidsbx.abdm.gov.in/api`.
     pub healthid_url: String,
+    /// The clinic's client id (from ABDM's integration portal).
     pub client_id: String,
+    /// The client secret (kept in the OS keyring by the desk; never logged).
     pub client_secret: String,
     /// `sbx` in the sandbox, `abdm` in production.
     pub cm_id: String,
+    /// How long one HTTP call may take.
     pub timeout: Duration,
 }
 
@@ -42,7 +45,9 @@ impl std::fmt::Debug for GatewayConfig {
 /// The service a gateway call is made for (`X-HIP-ID` / `X-HIU-ID`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Acting {
+    /// As a HIP: `X-HIP-ID`.
     Hip(String),
+    /// As a HIU: `X-HIU-ID`.
     Hiu(String),
     /// Calls that need neither header.
     Bridge,
@@ -53,6 +58,7 @@ struct CachedToken {
     refresh_at: Instant,
 }
 
+/// A client of the gateway and the ABHA service, with its session token cached.
 pub struct GatewayClient {
     http: reqwest::Client,
     config: GatewayConfig,
@@ -60,6 +66,7 @@ pub struct GatewayClient {
 }
 
 impl GatewayClient {
+    /// A client with the given settings (no call is made yet).
     pub fn new(config: GatewayConfig) -> Self {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -73,6 +80,7 @@ impl GatewayClient {
         }
     }
 
+    /// Its settings.
     pub fn config(&self) -> &GatewayConfig {
         &self.config
     }

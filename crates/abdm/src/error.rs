@@ -10,19 +10,35 @@ pub enum AbdmError {
     /// ABDM answered and refused: status, ABDM's code when it gave one, and its message.
     #[error("ABDM refused the request (HTTP {status}{}): {message}", code.as_ref().map(|c| format!(", {c}")).unwrap_or_default())]
     Rejected {
+        /// The HTTP status.
         status: u16,
+        /// ABDM's code (`ABDM-1100`, `900901`, …), when it gave one.
         code: Option<String>,
+        /// ABDM's words.
         message: String,
     },
     /// ABDM refuses our client id or secret: nothing can be sent until they are fixed.
     #[error("ABDM does not accept this clinic's client id and secret: {message}")]
-    Credentials { message: String },
+    Credentials {
+        /// ABDM's words.
+        message: String,
+    },
     /// ABDM could not be reached, or the connection broke: worth retrying.
     #[error("could not reach ABDM at {url}: {detail}")]
-    Unreachable { url: String, detail: String },
+    Unreachable {
+        /// What was called.
+        url: String,
+        /// What failed (timed out, refused, …).
+        detail: String,
+    },
     /// ABDM answered with something we cannot read.
     #[error("unexpected answer from ABDM for {what}: {detail}")]
-    Unexpected { what: String, detail: String },
+    Unexpected {
+        /// What was read.
+        what: String,
+        /// Why it could not be.
+        detail: String,
+    },
 }
 
 impl AbdmError {

@@ -6,20 +6,27 @@
 /// Why an identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
+    /// Not 12 digits (how many were typed).
     #[error("Aadhaar number must be 12 digits (got {0})")]
     AadhaarLength(usize),
+    /// Starts with 0 or 1 (no Aadhaar does).
     #[error("Aadhaar number cannot start with 0 or 1")]
     AadhaarFirstDigit,
     #[error(
         "this is not a valid Aadhaar number: the last digit does not match (check for a typo)"
     )]
+    /// The Verhoeff check digit does not match (a typo).
     AadhaarChecksum,
+    /// Not a 10-digit Indian mobile starting with 6–9.
     #[error("mobile number must be 10 digits starting with 6, 7, 8 or 9")]
     Mobile,
+    /// Not 14 digits.
     #[error("ABHA number must be 14 digits, like 91-1234-5678-9012")]
     AbhaNumber,
+    /// Not a valid ABHA address, and why.
     #[error("ABHA address must look like name@sbx: {0}")]
     AbhaAddress(&'static str),
+    /// Not 6 digits.
     #[error("OTP must be 6 digits")]
     Otp,
 }
@@ -94,6 +101,7 @@ impl Aadhaar {
         &self.0
     }
 
+    /// `XXXX XXXX 1234`: the only form that may be shown or logged.
     pub fn masked(&self) -> String {
         format!("XXXX XXXX {}", &self.0[8..])
     }
@@ -116,6 +124,7 @@ impl std::fmt::Display for Aadhaar {
 pub struct Mobile(String);
 
 impl Mobile {
+    /// Reads 10 digits, with or without `+91`, spaces or dashes.
     pub fn parse(text: &str) -> Result<Self, IdError> {
         let digits = digits_of(text.trim().trim_start_matches('+')).ok_or(IdError::Mobile)?;
         let digits = match digits.len() {
@@ -129,6 +138,7 @@ impl Mobile {
         Ok(Self(digits.iter().map(|d| char::from(b'0' + d)).collect()))
     }
 
+    /// The 10 digits.
     pub fn digits(&self) -> &str {
         &self.0
     }
@@ -160,10 +170,12 @@ impl AbhaNumber {
         )))
     }
 
+    /// `NN-NNNN-NNNN-NNNN`.
     pub fn dashed(&self) -> &str {
         &self.0
     }
 
+    /// The 14 digits without dashes.
     pub fn bare(&self) -> String {
         self.0.replace('-', "")
     }
@@ -181,6 +193,7 @@ impl std::fmt::Display for AbhaNumber {
 pub struct AbhaAddress(String);
 
 impl AbhaAddress {
+    /// Reads an address; a bare name gets `default_suffix`.
     pub fn parse(text: &str, default_suffix: &str) -> Result<Self, IdError> {
         let text = text.trim().to_ascii_lowercase();
         let (name, suffix) = match text.split_once('@') {
@@ -223,6 +236,7 @@ impl AbhaAddress {
         Self::parse(text, "")
     }
 
+    /// `name@suffix`, lower case.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -237,11 +251,14 @@ impl std::fmt::Display for AbhaAddress {
 /// Either form of ABHA identity, as a receptionist may type it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AbhaId {
+    /// An ABHA number.
     Number(AbhaNumber),
+    /// An ABHA address.
     Address(AbhaAddress),
 }
 
 impl AbhaId {
+    /// An address when it has letters or `@`, a number otherwise.
     pub fn parse(text: &str, default_suffix: &str) -> Result<Self, IdError> {
         if text.contains('@') || text.chars().any(|c| c.is_ascii_alphabetic()) {
             AbhaAddress::parse(text, default_suffix).map(AbhaId::Address)
@@ -250,6 +267,7 @@ impl AbhaId {
         }
     }
 
+    /// The dashed number or the address.
     pub fn as_str(&self) -> &str {
         match self {
             AbhaId::Number(n) => n.dashed(),

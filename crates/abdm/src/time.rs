@@ -14,6 +14,7 @@ impl Timestamp {
         Self(Utc::now().trunc_subsecs(3))
     }
 
+    /// Reads any RFC 3339 time, or a naive ISO time as UTC.
     pub fn parse(text: &str) -> Option<Self> {
         if let Ok(t) = DateTime::parse_from_rfc3339(text) {
             return Some(Self(t.with_timezone(&Utc)));

@@ -97,7 +97,7 @@ async fn sigkill_during_sync_loses_and_doubles_nothing() {
         "ravi.shankar@sbx".to_string(),
     ];
     for i in 0..8 {
-        let aadhaar = abdm_sandbox::state::aadhaar_with_check(&format!("7{i}345678901"));
+        let aadhaar = abdm_sandbox::aadhaar_with_check(&format!("7{i}345678901"));
         let txn = client
             .call::<hid::generate_otp::Endpoint>(&hid::generate_otp::Body { aadhaar }, None)
             .await

@@ -117,5 +117,15 @@ pub fn refusal_words(code: Option<&str>, message: &str) -> String {
     }
 }
 
+/// Why the outbox waits while ABDM refuses the clinic's credentials, in plain words.
+pub(crate) fn paused_words(e: &AbdmError) -> String {
+    match e {
+        AbdmError::Credentials { message } => format!(
+            "ABDM does not accept this clinic's credentials ({message}); nothing is sent until the client id and secret are corrected in the clinic settings"
+        ),
+        other => other.to_string(),
+    }
+}
+
 /// The desk's result.
 pub type Result<T> = std::result::Result<T, DeskError>;

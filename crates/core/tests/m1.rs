@@ -89,13 +89,13 @@ async fn create_an_abha_with_aadhaar_otp_including_the_mobile_branch() {
         .unwrap();
 
     // A mistyped Aadhaar is caught before anything is sent.
-    let valid = abdm_sandbox::state::aadhaar_with_check("23456789012");
+    let valid = abdm_sandbox::aadhaar_with_check("23456789012");
     let typo = format!("{}{}", &valid[..11], (valid.as_bytes()[11] - b'0' + 1) % 10);
     let err = rig.desk.abha_create_start(&typo).await.unwrap_err();
     assert!(matches!(err, DeskError::Invalid(_)), "{err}");
     assert!(err.to_string().contains("does not match"), "{err}");
 
-    let aadhaar = abdm_sandbox::state::aadhaar_with_check("82345678901");
+    let aadhaar = abdm_sandbox::aadhaar_with_check("82345678901");
     let txn = rig.desk.abha_create_start(&aadhaar).await.unwrap();
     let otp = rig.otp(&txn.0).await;
     let wrong = if otp == "111111" { "222222" } else { "111111" };

@@ -17,68 +17,95 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
 
+/// Why a bundle or an attachment could not be read.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ReadError {
+    /// The JSON is not a Bundle; holds the `resourceType` it has (empty when none).
     #[error("this is not a FHIR Bundle (resourceType is {0:?})")]
     NotABundle(String),
+    /// The bundle has no Composition entry.
     #[error("the bundle has no Composition, so it is not a document")]
     NoComposition,
+    /// The attachment carries no inline `data`.
     #[error("the attachment has no inline data")]
     NoData,
+    /// The attachment's `data` does not decode as base64.
     #[error("the attachment's data is not valid base64")]
     BadData,
 }
 
+/// A code with its words, from the first `coding` of a CodeableConcept.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coding {
+    /// The first coding's `code`.
     pub code: Option<String>,
+    /// The first coding's `display`, else the concept's `text`.
     pub display: Option<String>,
 }
 
+/// One of the patient's identifiers, e.g. an ABHA number or a medical record number.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identifier {
+    /// The namespace the value belongs to, a URI such as `https://healthid.abdm.gov.in`.
     pub system: Option<String>,
+    /// The identifier as the sender wrote it.
     pub value: Option<String>,
 }
 
+/// Who the document is about: the Composition's subject, else the bundle's first Patient.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PatientHeader {
+    /// The first name's `text`, else its prefix, given and family names joined.
     pub name: Option<String>,
+    /// Every identifier on the Patient, in the order sent.
     pub identifiers: Vec<Identifier>,
+    /// FHIR administrative gender as sent: `male`, `female`, `other` or `unknown`.
     pub gender: Option<String>,
+    /// `birthDate` as sent (a FHIR date, usually `YYYY-MM-DD`).
     pub birth_date: Option<String>,
 }
 
+/// One section entry that resolved to a resource in the bundle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
     /// The reference exactly as the section entry wrote it.
     pub reference: String,
+    /// The resolved resource's `resourceType`, or `Unknown` when it has none.
     pub resource_type: String,
     /// One line for the doctor.
     pub summary: String,
+    /// Further details in words, keyed by FHIR element name (e.g. `onset`, `status`).
     pub fields: BTreeMap<String, String>,
 }
 
+/// A Composition section with its resolved entries and any nested sections.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Section {
+    /// The section's `title`, else its code's display or text.
     pub title: Option<String>,
+    /// The first coding's code (SNOMED in NRCeS bundles).
     pub code: Option<String>,
+    /// One row per entry that resolved, in the section's order.
     pub rows: Vec<Row>,
     /// References that resolve to nothing in the bundle.
     pub missing: Vec<String>,
+    /// Nested sections, read the same way.
     pub sections: Vec<Section>,
 }
 
+/// A file in the bundle: DocumentReference content, a report's presentedForm, Media or Binary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     /// The resource holding it (its `fullUrl`).
     pub reference: String,
+    /// The attachment's title, else the DocumentReference's description or the report's code text.
     pub title: Option<String>,
+    /// MIME type as declared, e.g. `application/pdf`.
     pub content_type: Option<String>,
     /// Bytes of the inline data (or the declared size when there is none inline).
     pub size: Option<u64>,
@@ -110,20 +137,32 @@ impl Attachment {
     }
 }
 
+/// A document bundle read for a doctor: the Composition's header, sections and attachments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Document {
+    /// The Composition's `title`.
     pub title: Option<String>,
+    /// The Composition's document type (serialised as `type`).
     #[serde(rename = "type")]
     pub kind: Option<Coding>,
+    /// The Composition's `status`, e.g. `final`.
     pub status: Option<String>,
+    /// The Composition's `date` as sent (a FHIR dateTime).
     pub date: Option<String>,
+    /// Each author's name, else its display text, else the raw reference.
     pub authors: Vec<String>,
+    /// The custodian organisation's name, else its display text, else the raw reference.
     pub custodian: Option<String>,
+    /// The patient; None when the bundle has no Patient to show.
     pub patient: Option<PatientHeader>,
+    /// The Composition's encounter as labelled fields; None when absent or not in the bundle.
     pub encounter: Option<BTreeMap<String, String>>,
+    /// The Composition's top-level sections, in order.
     pub sections: Vec<Section>,
+    /// Every attachment anywhere in the bundle, in entry order.
     pub attachments: Vec<Attachment>,
+    /// Problems found while reading (unresolved references, odd structure), to show the doctor.
     pub warnings: Vec<String>,
 }
 

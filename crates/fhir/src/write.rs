@@ -16,17 +16,26 @@ const UCUM: &str = "http://unitsofmeasure.org";
 /// The eight NRCeS document types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DocumentType {
+    /// Outpatient consultation note (hiType `OPConsultation`).
     OPConsultRecord,
+    /// Prescription (hiType `Prescription`).
     PrescriptionRecord,
+    /// Lab report with its results (hiType `DiagnosticReport`).
     DiagnosticReportRecord,
+    /// Inpatient discharge summary (hiType `DischargeSummary`).
     DischargeSummaryRecord,
+    /// Vaccinations given (hiType `ImmunizationRecord`).
     ImmunizationRecord,
+    /// Attached files such as letters or scanned reports (hiType `HealthDocumentRecord`).
     HealthDocumentRecord,
+    /// Vital signs (hiType `WellnessRecord`).
     WellnessRecord,
+    /// The bill for the visit (hiType `Invoice`).
     InvoiceRecord,
 }
 
 impl DocumentType {
+    /// Every document type, in declaration order.
     pub const ALL: [DocumentType; 8] = [
         Self::OPConsultRecord,
         Self::PrescriptionRecord,
@@ -52,6 +61,7 @@ impl DocumentType {
         }
     }
 
+    /// The document type that answers a consent `hiType`; None for any other.
     pub fn from_hi_type(hi_type: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.hi_type() == hi_type)
     }
@@ -78,110 +88,172 @@ impl DocumentType {
 /// What a small clinic records, in its own terms.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClinicRecord {
+    /// The clinic, written as the custodian Organization.
     pub facility: Facility,
+    /// The treating doctor, written as the author Practitioner.
     pub doctor: Doctor,
+    /// The patient the documents are about.
     pub patient: PatientInfo,
+    /// What happened at the visit.
     pub visit: Visit,
 }
 
+/// The clinic as registered in the Health Facility Registry (HFR).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Facility {
+    /// HFR facility id, e.g. `IN2710000001`.
     pub hfr_id: String,
+    /// The clinic's name as it appears on documents.
     pub name: String,
 }
 
+/// The doctor as registered in the Healthcare Professionals Registry (HPR).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Doctor {
+    /// HPR id, e.g. `71-4325-7890-1234`.
     pub hpr_id: String,
+    /// Name as printed on documents, e.g. `Dr. Meera Iyer`.
     pub name: String,
 }
 
+/// The patient's identity and demographics.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PatientInfo {
+    /// ABHA number in its hyphenated form, e.g. `91-1234-5678-9012`.
     pub abha_number: String,
+    /// Full name, written as the Patient's `name.text`.
     pub name: String,
     /// `male`, `female`, `other` or `unknown`.
     pub gender: String,
+    /// `YYYY-MM-DD`; None when not known.
     pub birth_date: Option<String>,
+    /// Phone number, written as a `telecom` entry; None leaves it out.
     pub mobile: Option<String>,
 }
 
+/// One visit's clinical content; each document type writes only the parts it uses.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Visit {
     /// `YYYY-MM-DD`.
     pub date: String,
+    /// Chief complaints in free text, written as uncoded Conditions.
     pub complaints: Vec<String>,
+    /// Vital signs taken at the visit.
     pub vitals: Vitals,
+    /// Diagnoses, written as Conditions of category `encounter-diagnosis`.
     pub diagnoses: Vec<Coded>,
+    /// Allergies in free text, written as AllergyIntolerance resources.
     pub allergies: Vec<String>,
+    /// Medicines prescribed, written as MedicationRequests.
     pub medications: Vec<MedicationOrder>,
+    /// Tests advised, in free text, written as ServiceRequests.
     pub investigations: Vec<String>,
+    /// Procedures performed, in free text.
     pub procedures: Vec<String>,
+    /// Lab results, written as Observations under one DiagnosticReport.
     pub lab_results: Vec<LabResult>,
+    /// The lab report's conclusion; None writes `See results`.
     pub lab_conclusion: Option<String>,
+    /// Files to attach, written as DocumentReferences.
     pub documents: Vec<FileAttachment>,
+    /// Vaccine doses given.
     pub immunizations: Vec<Vaccination>,
+    /// Billed items, for the invoice.
     pub charges: Vec<Charge>,
+    /// Follow-up date, `YYYY-MM-DD`, written as an Appointment.
     pub follow_up: Option<String>,
+    /// Discharge advice, written as a CarePlan in the discharge summary.
     pub advice: Option<String>,
     /// For a discharge summary.
     pub admitted_on: Option<String>,
 }
 
+/// Vital signs; any left None are not written.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vitals {
+    /// Heart rate, beats per minute.
     pub pulse_per_min: Option<f64>,
+    /// Systolic blood pressure, mmHg; written only together with diastolic.
     pub systolic_mmhg: Option<f64>,
+    /// Diastolic blood pressure, mmHg; written only together with systolic.
     pub diastolic_mmhg: Option<f64>,
+    /// Body temperature, degrees Celsius.
     pub temperature_c: Option<f64>,
+    /// Oxygen saturation, percent.
     pub spo2_percent: Option<f64>,
+    /// Breaths per minute.
     pub respiratory_rate: Option<f64>,
+    /// Body weight, kilograms.
     pub weight_kg: Option<f64>,
+    /// Body height, centimetres.
     pub height_cm: Option<f64>,
 }
 
 /// A diagnosis or finding: free text, and a SNOMED code when the doctor picked one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Coded {
+    /// The diagnosis or finding in words.
     pub text: String,
+    /// SNOMED CT concept id; None for free text only.
     pub snomed: Option<String>,
 }
 
+/// One prescribed medicine.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MedicationOrder {
+    /// Medicine with strength and form, e.g. `Paracetamol 650 mg tablet`.
     pub name: String,
+    /// How to take it, in free text.
     pub dosage: String,
 }
 
+/// One numeric lab result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabResult {
+    /// Test name, e.g. `Hemoglobin`.
     pub name: String,
+    /// LOINC code; None writes the test by name only.
     pub loinc: Option<String>,
+    /// The measured value, in `unit`.
     pub value: f64,
+    /// UCUM unit, e.g. `g/dL`; written as both unit and code.
     pub unit: String,
+    /// Low end of the reference range; the range is written only when `high` is set too.
     pub low: Option<f64>,
+    /// High end of the reference range, in `unit`.
     pub high: Option<f64>,
 }
 
+/// A file to attach to the record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileAttachment {
+    /// The file's title, also used as the DocumentReference's description.
     pub title: String,
+    /// MIME type, e.g. `application/pdf`.
     pub content_type: String,
     /// base64.
     pub data: String,
 }
 
+/// One vaccine dose given.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vaccination {
+    /// Vaccine name in free text.
     pub vaccine: String,
+    /// The vial's lot number, when recorded.
     pub lot_number: Option<String>,
+    /// Dose number in the series, from 1.
     pub dose: u32,
 }
 
+/// One billed line on the invoice.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Charge {
+    /// What was charged for.
     pub item: String,
+    /// Number of units.
     pub quantity: f64,
+    /// Amount for the whole line, in rupees.
     pub amount_inr: f64,
 }
 

@@ -218,7 +218,10 @@ pub(crate) fn open_base64_into(
 
     // SAFETY: every part decoded exactly its `end - start` bytes (checked above, and any failure
     // returned before this point), so all `decoded_len` bytes are initialised.
-    unsafe { out.set_len(decoded_len) };
+    #[allow(unsafe_code)]
+    unsafe {
+        out.set_len(decoded_len)
+    };
     if !bool::from(tag.as_slice().ct_eq(&out[ct_len..])) {
         out.zeroize();
         return Err(Error::Decrypt);

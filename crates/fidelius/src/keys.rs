@@ -214,6 +214,7 @@ impl SecretKey {
         Self::generate_with(&mut OsRng)
     }
 
+    /// A fresh random secret from the given generator (seeded ones make tests repeatable).
     pub fn generate_with(rng: &mut impl CryptoRngCore) -> Self {
         Self {
             secret: StaticSecret::random_from_rng(rng),
@@ -331,16 +332,19 @@ impl std::fmt::Debug for Nonce {
 }
 
 impl Nonce {
+    /// A fresh random nonce from the operating system's generator.
     pub fn generate() -> Self {
         Self::generate_with(&mut OsRng)
     }
 
+    /// A fresh random nonce from the given generator.
     pub fn generate_with(rng: &mut impl CryptoRngCore) -> Self {
         let mut n = [0u8; 32];
         rng.fill_bytes(&mut n);
         Self(n)
     }
 
+    /// Wraps 32 raw bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
@@ -360,10 +364,12 @@ impl Nonce {
         Ok(Self(array))
     }
 
+    /// Standard padded base64 of the 32 bytes (44 characters), as the wire carries it.
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
     }
 
+    /// The raw 32 bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

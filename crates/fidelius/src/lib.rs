@@ -37,24 +37,43 @@ use base64::Engine;
 /// contain key material.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
+    /// A required input is empty or only whitespace.
     #[error("{what} is empty")]
-    Empty { what: &'static str },
+    Empty {
+        /// Which input, e.g. `nonce` or `public key`.
+        what: &'static str,
+    },
+    /// An input is not valid base64.
     #[error("{what} is not valid base64 ({detail})")]
-    Base64 { what: &'static str, detail: String },
+    Base64 {
+        /// Which input, e.g. `nonce` or `ciphertext`.
+        what: &'static str,
+        /// The base64 decoder's explanation.
+        detail: String,
+    },
+    /// An input decoded to the wrong number of bytes.
     #[error("{what} must be {expected} bytes, but it is {actual}")]
     Length {
+        /// Which input, e.g. `nonce` or `ciphertext`.
         what: &'static str,
+        /// Bytes it must have (for a ciphertext, the least it can have).
         expected: usize,
+        /// Bytes it has.
         actual: usize,
     },
+    /// A public key is neither a 65-byte SEC1 point nor a Curve25519 X.509 key; says why.
     #[error("public key is not in a form Fidelius uses: {0}")]
     KeyFormat(&'static str),
+    /// A public key's coordinates are not a point on Curve25519; says which check failed.
     #[error("public key is not a point on Curve25519: {0}")]
     NotOnCurve(&'static str),
+    /// A Fidelius private key cannot be imported; says why.
     #[error("private key is not a valid Fidelius key: {0}")]
     PrivateKey(&'static str),
+    /// The peer's public key has small order, so ECDH would give an all-zero secret.
     #[error("the peer's public key has small order, so the shared secret would be all zeros")]
     NonContributory,
+    /// The AES-GCM tag does not match: the data was altered, or the keys or nonces are wrong.
     #[error(
         "decryption failed: the authentication tag does not match (the data was altered, or the keys or nonces are not the ones it was encrypted with)"
     )]
@@ -64,11 +83,14 @@ pub enum Error {
 /// One party's key material for one transfer: a secret and a nonce.
 #[derive(Debug, Clone)]
 pub struct KeyMaterial {
+    /// This party's Curve25519 secret; its public key goes to the peer.
     pub secret: SecretKey,
+    /// This party's 32-byte nonce, sent to the peer with the public key.
     pub nonce: Nonce,
 }
 
 impl KeyMaterial {
+    /// A fresh random secret and nonce from the operating system's generator.
     pub fn generate() -> Self {
         Self {
             secret: SecretKey::generate(),
@@ -76,6 +98,7 @@ impl KeyMaterial {
         }
     }
 
+    /// The public key to send to the peer (the point with even y).
     pub fn public_key(&self) -> PublicKey {
         self.secret.public_key()
     }

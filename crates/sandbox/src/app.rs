@@ -18,15 +18,18 @@ use serde_json::{json, Value};
 
 use abdm::v0_5::ServiceKind;
 
+use crate::domain::state::{Client, ConsentPolicy, Faults, Service, State};
 use crate::exchange_log::ExchangeLog;
-use crate::state::{Client, ConsentPolicy, Faults, Service, State};
 use crate::tokens::Issuer;
 
 /// A gateway client the sandbox knows, with the services it may act for.
 #[derive(Debug, Clone)]
 pub struct ClientSpec {
+    /// The client id.
     pub id: String,
+    /// Its secret.
     pub secret: String,
+    /// The services it acts for: id, name, HIP and/or HIU.
     pub services: Vec<(String, String, Vec<ServiceKind>)>,
     /// A bridge URL registered from the start (ABDM keeps registrations; a restarted simulator can too).
     pub bridge_url: Option<String>,
@@ -88,8 +91,10 @@ impl ClientSpec {
     }
 }
 
+/// How the simulator behaves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
+    /// Where it listens (port 0: any free port).
     pub listen: SocketAddr,
     /// Delay before each callback (the real sandbox took about 1.9 s).
     pub callback_delay: Duration,
@@ -97,17 +102,27 @@ pub struct SandboxConfig {
     pub redelivery_after: Option<Duration>,
     /// A fixed OTP instead of random ones (development only).
     pub dev_otp: Option<String>,
+    /// How long an OTP is valid.
     pub otp_ttl: Duration,
+    /// Wrong OTPs allowed before the transaction is blocked.
     pub otp_attempts: u32,
+    /// OTPs sent per Aadhaar or mobile in 30 minutes.
     pub otp_sends: u32,
+    /// How long a session token lives (ABDM: 1200 s).
     pub session_ttl: Duration,
+    /// The consent manager's id (`X-CM-ID`).
     pub cm_id: String,
+    /// The gateway's clients (the desk, and others for tests).
     pub clients: Vec<ClientSpec>,
+    /// How patients answer consent requests.
     pub consent_policy: ConsentPolicy,
+    /// How long a patient takes to answer one.
     pub consent_delay: Duration,
+    /// Where to write the exchange log (JSONL), if anywhere.
     pub exchange_log: Option<PathBuf>,
     /// FHIR bundles the peer HIP serves (`*.json`); a built-in demo set when absent.
     pub records_dir: Option<PathBuf>,
+    /// Faults to inject from the start.
     pub faults: Faults,
 }
 
@@ -156,6 +171,7 @@ impl App {
                 Client {
                     secret: client.secret.clone(),
                     bridge_url: client.bridge_url.clone(),
+                    generation: 0,
                 },
             );
             for (id, name, types) in &client.services {
@@ -195,13 +211,13 @@ impl App {
 
     /// A new 6-digit OTP (no leading zero, as the health id spec's pattern requires), or the fixed
     /// development OTP when one is configured.
-    pub fn new_otp(&self) -> crate::state::Otp {
+    pub fn new_otp(&self) -> crate::domain::state::Otp {
         let code = self.config.dev_otp.clone().unwrap_or_else(|| {
             rand::thread_rng()
                 .gen_range(100_000..=999_999u32)
                 .to_string()
         });
-        crate::state::Otp {
+        crate::domain::state::Otp {
             code,
             expires: std::time::Instant::now() + self.config.otp_ttl,
             attempts_left: self.config.otp_attempts,
@@ -248,9 +264,15 @@ impl App {
             ));
         };
         let token = auth.trim().strip_prefix("Bearer ").unwrap_or(auth).trim();
+        let revoked = |client: &str, generation: u64| {
+            self.state()
+                .clients
+                .get(client)
+                .is_some_and(|c| generation != c.generation)
+        };
         let client = match self.issuer.verify_session(token) {
-            Ok(client) => client,
-            Err(_) => {
+            Ok((client, generation)) if !revoked(&client, generation) => client,
+            _ => {
                 return Err(wso2(
                     StatusCode::UNAUTHORIZED,
                     "900901",

@@ -15,16 +15,17 @@
 // response is large, and that is fine on this path.
 #![allow(clippy::result_large_err)]
 
-mod abha;
 mod admin;
 mod app;
 mod cm;
+mod domain;
 mod exchange_log;
-mod gateway;
 mod operator;
-mod records;
-pub mod state;
+mod peers;
 mod tokens;
+mod v0_5;
+
+use domain::state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,10 +34,11 @@ pub use app::{ClientSpec, SandboxConfig};
 pub use cm::{PEER_HIP_ID, PEER_HIU_ID};
 pub use exchange_log::redact;
 pub use operator::Operator;
-pub use state::{ConsentPolicy, Faults, PushCorruption};
+pub use state::{aadhaar_with_check, ConsentPolicy, Faults, PushCorruption};
 
 /// The desk app's default credentials against the sandbox (they only open the simulator).
 pub const DEFAULT_CLIENT_ID: &str = "abdm-desk";
+/// The default client's secret (opens only the simulator).
 pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-secret";
 /// The default clinic's service id (HIP and HIU).
 pub const DEFAULT_SERVICE_ID: &str = "IN2710000001_1";
@@ -45,6 +47,7 @@ pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// A running sandbox.
 pub struct Sandbox {
+    /// Where it listens.
     pub addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
@@ -58,8 +61,8 @@ impl Sandbox {
         config.listen = addr;
         let app = Arc::new(app::App::new(config, format!("http://{addr}"))?);
         let router = app::with_common_layers(
-            gateway::routes()
-                .merge(abha::routes())
+            v0_5::gateway::routes()
+                .merge(v0_5::healthid::routes())
                 .merge(cm::routes())
                 .merge(admin::routes()),
             app.clone(),
@@ -81,6 +84,7 @@ impl Sandbox {
         })
     }
 
+    /// Its base URL (`http://ADDR`).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -117,6 +121,7 @@ impl Sandbox {
         }
     }
 
+    /// Stops it.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

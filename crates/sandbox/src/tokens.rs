@@ -62,6 +62,13 @@ pub struct SessionClaims {
     pub client_id: String,
     pub iat: u64,
     pub exp: u64,
+    /// The client's credential generation (a rotated secret revokes older tokens).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Claims of a linking token (what `users/auth/on-confirm` hands the HIP).
@@ -116,10 +123,11 @@ impl Issuer {
 
     /// A session token for a client, valid `session_ttl` seconds.
     pub fn session_token(&self, client_id: &str) -> String {
-        self.session_token_at(client_id, now_secs())
+        self.session_token_at(client_id, now_secs(), 0)
     }
 
-    pub fn session_token_at(&self, client_id: &str, iat: u64) -> String {
+    /// A session token issued at `iat`, of the client's credential `generation`.
+    pub fn session_token_at(&self, client_id: &str, iat: u64, generation: u64) -> String {
         self.sign(
             &SessionClaims {
                 iss: self.issuer.clone(),
@@ -129,6 +137,7 @@ impl Issuer {
                 client_id: client_id.into(),
                 iat,
                 exp: iat + self.session_ttl,
+                generation,
             },
             Algorithm::RS256,
         )
@@ -139,13 +148,17 @@ impl Issuer {
         self.session_token("gateway")
     }
 
-    /// Verifies a bearer token the sandbox issued; returns the client id.
-    pub fn verify_session(&self, token: &str) -> Result<String, jsonwebtoken::errors::Error> {
+    /// Verifies a bearer token the sandbox issued; returns the client id and its credential
+    /// generation.
+    pub fn verify_session(
+        &self,
+        token: &str,
+    ) -> Result<(String, u64), jsonwebtoken::errors::Error> {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&["account"]);
         validation.leeway = 0;
         jsonwebtoken::decode::<SessionClaims>(token, &self.session.decoding, &validation)
-            .map(|data| data.claims.client_id)
+            .map(|data| (data.claims.client_id, data.claims.generation))
     }
 
     pub fn link_token(&self, hip_id: &str, abha_address: &str, ttl: u64) -> String {

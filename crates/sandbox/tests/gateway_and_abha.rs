@@ -404,7 +404,7 @@ async fn register(
 #[tokio::test]
 async fn create_an_abha_with_aadhaar_otp_and_the_mobile_branch() {
     let (sandbox, client, _bridge) = start(fast_config()).await;
-    let aadhaar = abdm_sandbox::state::aadhaar_with_check("52345678901");
+    let aadhaar = abdm_sandbox::aadhaar_with_check("52345678901");
     let profile = register(&client, &sandbox, &aadhaar).await.unwrap();
     assert_eq!(profile.new, Some(true));
     let number = profile.health_id_number.clone().unwrap();
@@ -745,7 +745,7 @@ async fn the_exchange_log_validates_against_nha_openapi() {
     register(
         &client,
         &sandbox,
-        &abdm_sandbox::state::aadhaar_with_check("61234567890"),
+        &abdm_sandbox::aadhaar_with_check("61234567890"),
     )
     .await
     .unwrap();

@@ -7,10 +7,17 @@ use image::GrayImage;
 
 use crate::detect::{self, Detected};
 
+/// Why a picture could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
+    /// The file (or folder) could not be read or decoded as an image.
     #[error("cannot read {path}: {reason}")]
-    Unreadable { path: String, reason: String },
+    Unreadable {
+        /// The path as given, for the message.
+        path: String,
+        /// The underlying error, in words.
+        reason: String,
+    },
 }
 
 /// Loads a photo or saved frame as grey. Colour is reduced to BT.601 luma, the Y plane a webcam

@@ -20,6 +20,7 @@ use crate::{parse, QrError, Scanned};
 pub struct PreviewFrame {
     /// Counts every frame the source delivered, from 0.
     pub number: u64,
+    /// The frame scaled to at most [`PREVIEW_WIDTH`] wide, aspect ratio kept.
     pub image: GrayImage,
 }
 
@@ -34,13 +35,16 @@ impl PreviewFrame {
     }
 }
 
+/// What a running [`Scanner`] reports on its one channel.
 #[derive(Debug)]
 pub enum ScanEvent {
+    /// A frame to show.
     Preview(PreviewFrame),
     /// A code was read. Each distinct payload is reported once per scanner.
     Found {
         /// The frame it was read in.
         number: u64,
+        /// The code's text exactly as decoded.
         payload: String,
         /// What it says, or why it is not a code the desk can use.
         scanned: Result<Scanned, QrError>,
@@ -101,6 +105,7 @@ impl Scanner {
         }
     }
 
+    /// The channel the scanner's events arrive on.
     pub fn events(&self) -> &Receiver<ScanEvent> {
         &self.events
     }

@@ -7,13 +7,17 @@ use image::GrayImage;
 
 use crate::decode::{self, ImageError};
 
+/// Why a frame source could not open or deliver a frame.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The webcam failed.
     #[cfg(feature = "webcam")]
     #[error(transparent)]
     Camera(#[from] crate::webcam::CameraError),
+    /// A saved picture could not be read.
     #[error(transparent)]
     Image(#[from] ImageError),
+    /// The folder holds no PNG, JPEG, PGM or PPM files; holds the folder's path.
     #[error("there are no pictures (PNG, JPEG, PGM) in {0}")]
     NoPictures(String),
 }

@@ -5,16 +5,21 @@ use image::GrayImage;
 use nokhwa::pixel_format::LumaFormat;
 use nokhwa::utils::{CameraIndex, RequestedFormat, RequestedFormatType};
 
+/// Why the webcam gives no frames, in words for the person at the desk.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CameraError {
+    /// No camera at the requested index (0 is the first); holds that index.
     #[error("no camera is connected (or it is not camera {0})")]
     NoCamera(u32),
+    /// Another program has the camera open.
     #[error("the camera is in use by another program; close it and try again")]
     Busy,
+    /// The operating system refuses this program the camera.
     #[error(
         "this program is not allowed to use the camera (on Linux: add the user to the video group)"
     )]
     PermissionDenied,
+    /// Any other failure, with the camera library's message.
     #[error("the camera failed: {0}")]
     Failed(String),
 }
@@ -32,6 +37,7 @@ fn classify(index: u32, message: String) -> CameraError {
     }
 }
 
+/// The desk's webcam, open and streaming; frames come out in grey.
 pub struct Webcam {
     index: u32,
     camera: nokhwa::Camera,

@@ -2,6 +2,8 @@
 //! loopback, a desk with a temporary store, the simulated patient's phone, and small helpers. One
 //! place, instead of the same set-up copied into each test file.
 
+pub mod powercut;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

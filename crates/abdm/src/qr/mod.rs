@@ -13,11 +13,22 @@ pub enum Scanned {
     /// An ABHA card or PHR-app profile QR.
     Abha(Box<AbhaQr>),
     /// A clinic's counter QR (`…/share-profile?hip-id=…&counter-id=…`).
-    Counter { hip_id: String, counter_id: String },
+    Counter {
+        /// The clinic's HIP id.
+        hip_id: String,
+        /// Which counter of the clinic.
+        counter_id: String,
+    },
     /// Just an ABHA number (typed or printed).
-    AbhaNumber { abha_number: String },
+    AbhaNumber {
+        /// Dashed.
+        abha_number: String,
+    },
     /// Just an ABHA address.
-    AbhaAddress { abha_address: String },
+    AbhaAddress {
+        /// `name@suffix`, lower case.
+        abha_address: String,
+    },
 }
 
 /// The profile an ABHA QR carries. Fields a card may mask or leave out are optional.
@@ -25,43 +36,67 @@ pub enum Scanned {
 pub struct AbhaQr {
     /// Dashed; absent on a PHR address not linked to an ABHA number.
     pub abha_number: Option<String>,
+    /// `name@suffix`; absent on cards that show only the number.
     pub abha_address: Option<String>,
+    /// The holder's name as printed.
     pub name: String,
     /// `M`, `F`, `O` or `U`.
     pub gender: String,
+    /// As printed, possibly partly masked.
     pub date_of_birth: DateOfBirth,
+    /// The state's LGD code.
     pub state_lgd: Option<String>,
+    /// The district's LGD code.
     pub district_lgd: Option<String>,
+    /// The state's name.
     pub state: Option<String>,
+    /// The district's name.
     pub district: Option<String>,
     /// As printed: possibly masked (`984x1x2x6x`).
     pub mobile: Option<String>,
+    /// Whether the card masks the mobile (then it is not usable as one).
     pub mobile_masked: bool,
+    /// The address line as printed.
     pub address: Option<String>,
 }
 
 /// A date of birth as the card gives it: parts that are masked (`xx/9/19xx`) are `None`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DateOfBirth {
+    /// Day of the month, when not masked.
     pub day: Option<u32>,
+    /// Month (1–12), when not masked.
     pub month: Option<u32>,
+    /// Year, when not masked.
     pub year: Option<i32>,
     /// The text as printed.
     pub text: Option<String>,
 }
 
+/// Why a scanned code cannot be used, in plain words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QrError {
+    /// Nothing was read.
     #[error("the code is empty")]
     Empty,
+    /// Not an ABHA card, ABHA identifier or counter code.
     #[error("this QR code is not an ABHA card, an ABHA number or a clinic counter code")]
     Unrecognised,
+    /// ABHA card JSON that does not parse.
     #[error("the ABHA QR is damaged: {0}")]
     BadJson(String),
+    /// A field every card has is missing.
     #[error("the ABHA QR has no {0}")]
     Missing(&'static str),
+    /// A field has a value it cannot have.
     #[error("the ABHA QR's {field} is not valid: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    Invalid {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A counter code without both ids.
     #[error("the counter QR needs both hip-id and counter-id")]
     BadCounter,
 }

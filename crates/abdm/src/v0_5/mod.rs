@@ -2,6 +2,11 @@
 //! (`gateway-0.5.yaml`, `hip-0.5.yaml`, `hiu-0.5.yaml`). Every write answers 202 at once; the result
 //! arrives later as a callback to the bridge URL carrying `resp.requestId`.
 
+// Wire types mirror NHA's OpenAPI schemas field for field (each module names its operation and
+// spec file): the spec is their documentation, so fields and variants carry docs only where our
+// type says something the spec does not.
+#![allow(missing_docs)]
+
 pub mod common;
 pub mod consent_requests;
 pub mod consents;

@@ -181,7 +181,7 @@ impl Demo {
             ..Default::default()
         })?;
         println!("    saved patient {} ({})", meena.name, meena.id);
-        let aadhaar = abdm_sandbox::state::aadhaar_with_check("82345678901");
+        let aadhaar = abdm_sandbox::aadhaar_with_check("82345678901");
         let txn = desk.abha_create_start(&aadhaar).await?;
         let sms = operator.phone_message(&txn.0).await?;
         println!(

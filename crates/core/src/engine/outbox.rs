@@ -353,7 +353,7 @@ impl<G: Gateway> Desk<G> {
                     let outcome = self.send_item(&item).await;
                     match &outcome {
                         Err(e) if e.is_credentials() => {
-                            let reason = DeskError::from_credentials(e);
+                            let reason = crate::error::paused_words(e);
                             self.status
                                 .send_modify(|s| s.outbox_paused = Some(reason.clone()));
                             let _ = self.store.write(|w| w.audit("outbox paused", reason, None));
@@ -386,17 +386,6 @@ impl<G: Gateway> Desk<G> {
                 _ = self.outbox_wake.notified() => {}
                 _ = stop.changed() => {}
             }
-        }
-    }
-}
-
-impl DeskError {
-    fn from_credentials(e: &abdm::AbdmError) -> String {
-        match e {
-            abdm::AbdmError::Credentials { message } => format!(
-                "ABDM does not accept this clinic's credentials ({message}); nothing is sent until the client id and secret are corrected in the clinic settings"
-            ),
-            other => other.to_string(),
         }
     }
 }

@@ -46,8 +46,9 @@ pub enum Acting {
     None,
 }
 
-/// A call ready for the outbox: where it goes and what is sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A call ready for the outbox: where it goes and what is sent. `Debug` leaves the body out: it
+/// may hold an OTP or a linking token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prepared {
     /// The operation's path.
     pub path: String,
@@ -55,6 +56,15 @@ pub struct Prepared {
     pub body: Value,
     /// `X-HIP-ID`/`X-HIU-ID`.
     pub acting: Acting,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("path", &self.path)
+            .field("acting", &self.acting)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What changes with each send of the same call.

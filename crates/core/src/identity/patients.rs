@@ -94,7 +94,7 @@ impl<G: Gateway> Desk<G> {
                     || p.abha_address.as_deref().is_some_and(|a| a.contains(&q))
             })
             .collect();
-        found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        found.sort_by_key(|p| std::cmp::Reverse(p.updated_at));
         Ok(found.iter().map(PatientView::of).collect())
     }
 }

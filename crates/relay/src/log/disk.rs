@@ -35,13 +35,13 @@ pub trait DiskFile: Send + Sync {
     fn write_at(&self, data: &[u8], offset: u64) -> io::Result<()>;
     /// Makes the written data durable (`fdatasync`).
     fn sync(&self) -> io::Result<()>;
-    /// The file's length.
-    fn len(&self) -> io::Result<u64>;
+    /// The file's size in bytes.
+    fn size(&self) -> io::Result<u64>;
     /// Extends with zeros or cuts.
     fn set_len(&self, len: u64) -> io::Result<()>;
     /// The whole file.
     fn read_all(&self) -> io::Result<Vec<u8>> {
-        let mut buf = vec![0; self.len()? as usize];
+        let mut buf = vec![0; self.size()? as usize];
         self.read_at(&mut buf, 0)?;
         Ok(buf)
     }
@@ -73,7 +73,7 @@ impl DiskFile for FsFile {
     fn sync(&self) -> io::Result<()> {
         self.0.sync_data()
     }
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(self.0.metadata()?.len())
     }
     fn set_len(&self, len: u64) -> io::Result<()> {
@@ -201,6 +201,34 @@ impl MemDisk {
             files: Arc::new(Mutex::new(survived)),
             ..MemDisk::default()
         }
+    }
+
+    /// A disk holding these files, all durable (fuzzing the replay of what a disk gives back).
+    pub fn with_files(files: Vec<(String, Vec<u8>)>) -> Self {
+        let disk = Self::new();
+        {
+            let mut map = disk.files.lock().expect("disk lock");
+            for (name, bytes) in files {
+                map.insert(
+                    name,
+                    Arc::new(Mutex::new(MemFileState {
+                        durable: bytes.clone(),
+                        current: bytes,
+                        dirty: BTreeSet::new(),
+                    })),
+                );
+            }
+        }
+        disk
+    }
+
+    /// Every file and its stored bytes (seeding the replay fuzzer).
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let files = self.files.lock().expect("disk lock");
+        files
+            .iter()
+            .map(|(n, f)| (n.clone(), f.lock().expect("file lock").current.clone()))
+            .collect()
     }
 
     /// Overwrites bytes of a file as stored (damage for tests).
@@ -343,7 +371,7 @@ impl DiskFile for MemFile {
         }
         Ok(())
     }
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(self.state.lock().expect("file lock").current.len() as u64)
     }
     fn set_len(&self, len: u64) -> io::Result<()> {

@@ -6,7 +6,7 @@
 //! it needs, and the index is rebuilt by reading the log at start (sled spent ~40 µs of CPU per
 //! message and held durable ingest to a third of a plain HTTP handler's rate).
 //!
-//! Files (see [`codec`] for the bytes):
+//! Files (see the `codec` module for the bytes):
 //! * `NNN.log` segments: messages, acks and push-path changes, each segment opened by a checkpoint
 //!   of every mailbox's counters and the open push paths — O(clinics), never the dedupe keys;
 //! * `keys-HHH.log`: dedupe keys of deleted segments, one file per hour in which they were first

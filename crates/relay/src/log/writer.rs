@@ -520,7 +520,7 @@ impl Writer {
             let start = codec::begin_batch(&mut buf);
             buf.extend_from_slice(records);
             codec::end_batch(&mut buf, start);
-            let end = file.len().map_err(|e| io(&name, e))?;
+            let end = file.size().map_err(|e| io(&name, e))?;
             file.write_at(&buf, end)
                 .and_then(|_| file.sync())
                 .map_err(|e| io(&format!("cannot write {name}"), e))?;

@@ -8,12 +8,15 @@
 
 /// A black/white image: `true` = dark.
 pub struct BitImage {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
     dark: Vec<bool>,
 }
 
 impl BitImage {
+    /// Whether pixel (x, y) is dark; it must lie inside the image.
     #[inline]
     pub fn get(&self, x: usize, y: usize) -> bool {
         self.dark[y * self.width + x]
@@ -29,6 +32,7 @@ impl BitImage {
         }
     }
 
+    /// Row `y`, one entry per pixel, left to right.
     pub fn row(&self, y: usize) -> &[bool] {
         &self.dark[y * self.width..(y + 1) * self.width]
     }

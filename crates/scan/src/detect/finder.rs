@@ -7,9 +7,12 @@
 
 use super::binarize::BitImage;
 
+/// A finder-pattern candidate in a thresholded frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Finder {
+    /// Centre x, in pixels.
     pub x: f32,
+    /// Centre y, in pixels.
     pub y: f32,
     /// Estimated module size in pixels.
     pub module: f32,

@@ -21,8 +21,11 @@ fn dist(a: P, b: P) -> f32 {
 /// Three finders in code order: top-left (the corner), top-right, bottom-left.
 #[derive(Debug, Clone, Copy)]
 pub struct Corners {
+    /// Top-left finder, the corner between the other two.
     pub tl: Finder,
+    /// Top-right finder.
     pub tr: Finder,
+    /// Bottom-left finder.
     pub bl: Finder,
 }
 
@@ -387,7 +390,9 @@ fn axes_at(h: &Homography, u: f64, v: f64) -> (P, P) {
 
 /// A sampled code: one bit per module.
 pub struct Sampled {
+    /// Modules per side (17 + 4 × version).
     pub size: usize,
+    /// One entry per module, row by row; `true` = dark.
     pub dark: Vec<bool>,
 }
 

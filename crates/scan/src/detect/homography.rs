@@ -4,6 +4,7 @@
 //! estimating it well. It is fitted by least squares to every point we have located (finder centres,
 //! alignment patterns), in normalised coordinates for numerical stability.
 
+/// A perspective map from grid points (u, v), in modules from the code's corner, to frame pixels.
 #[derive(Debug, Clone, Copy)]
 pub struct Homography {
     m: [f64; 9],

@@ -16,6 +16,7 @@ pub mod homography;
 /// A code found and read in a frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detected {
+    /// The decoded payload.
     pub text: String,
     /// The symbol's outer corners in the frame: top-left, top-right, bottom-right, bottom-left.
     pub corners: [(f32, f32); 4],

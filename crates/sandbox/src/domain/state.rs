@@ -3,7 +3,7 @@
 //! test peer and a demo, and starts from the same demo data every time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use abdm::ids::{verhoeff_check_digit, Aadhaar};
 use abdm::v0_5::{ConsentDetail, ConsentStatus, ServiceKind};
@@ -149,6 +149,8 @@ pub struct PhoneMessage {
 pub struct Client {
     pub secret: String,
     pub bridge_url: Option<String>,
+    /// Bumped when the secret changes: tokens of an older generation are revoked.
+    pub generation: u64,
 }
 
 /// A registered HIP/HIU service (`<HFR id>_<n>`), owned by a client.
@@ -482,13 +484,12 @@ pub struct Faults {
     pub push_pages: u32,
 }
 
+/// How the next push from the peer HIP is damaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PushCorruption {
+    /// A wrong checksum on an entry.
     Checksum,
+    /// A flipped bit in an entry's GCM tag.
     Tag,
-}
-
-pub fn expired(at: Instant, ttl: Duration) -> bool {
-    at.elapsed() > ttl
 }

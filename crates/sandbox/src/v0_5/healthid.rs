@@ -16,7 +16,7 @@ use abdm::healthid_v1 as hid;
 use abdm::ids::{Aadhaar, AbhaAddress, Mobile};
 
 use crate::app::Shared;
-use crate::state::{account_for, Account, Journey, JourneyKind, OtpCheck};
+use crate::domain::state::{account_for, Account, Journey, JourneyKind, OtpCheck};
 
 const X_TOKEN_TTL: Duration = Duration::from_secs(1800);
 const OTP_WINDOW: Duration = Duration::from_secs(30 * 60);

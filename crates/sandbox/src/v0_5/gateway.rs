@@ -19,7 +19,7 @@ use abdm::v0_5::{
 use abdm::{Operation, Timestamp};
 
 use crate::app::{accepted, Shared};
-use crate::state::{AuthTransaction, OtpCheck, Service};
+use crate::domain::state::{AuthTransaction, OtpCheck, Service};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -74,17 +74,21 @@ async fn session(State(app): State<Shared>, body: Bytes) -> Response {
         state
             .clients
             .get(&request.client_id)
-            .map(|c| c.secret == request.client_secret)
+            .map(|c| (c.secret == request.client_secret, c.generation))
     };
     match known {
         None => app.error(StatusCode::UNAUTHORIZED, "ABDM-1921", "Invalid client id"),
-        Some(false) => app.error(
+        Some((false, _)) => app.error(
             StatusCode::UNAUTHORIZED,
             "ABDM-1922",
             "Invalid client secret",
         ),
-        Some(true) => Json(sessions::sessions::Response {
-            access_token: app.issuer.session_token(&request.client_id),
+        Some((true, generation)) => Json(sessions::sessions::Response {
+            access_token: app.issuer.session_token_at(
+                &request.client_id,
+                crate::tokens::now_secs(),
+                generation,
+            ),
             expires_in: app.issuer.session_ttl,
             refresh_expires_in: Some(1800),
             refresh_token: Some(Uuid::new_v4().to_string()),
@@ -357,7 +361,7 @@ async fn auth_init(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -
 }
 
 fn demographics_match(
-    account: &crate::state::Account,
+    account: &crate::domain::state::Account,
     d: &user_auth::confirm::Demographic,
 ) -> bool {
     let norm = |s: &str| {
@@ -704,7 +708,7 @@ pub fn share_profile(
     });
     app.state().shares.insert(
         request.request_id,
-        crate::state::ShareRecord {
+        crate::domain::state::ShareRecord {
             request_id: request.request_id,
             hip_id: hip_id.into(),
             abha_address: account.address.clone(),

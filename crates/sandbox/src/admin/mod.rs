@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::app::Shared;
-use crate::state::Faults;
+
+pub(crate) mod peers;
+use crate::domain::state::Faults;
 
 pub fn routes() -> Router<Shared> {
     Router::new()
@@ -21,6 +23,7 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/share", post(share))
         .route("/admin/shares/{id}", get(share_status))
         .route("/admin/gateway-token", post(gateway_token))
+        .route("/admin/clients/{id}/secret", post(set_client_secret))
         .route("/healthz", get(|| async { "ok" }))
 }
 
@@ -68,7 +71,12 @@ struct ShareRequest {
 
 /// `POST /admin/share {abha, hipId, counterId?}`: the patient scans the clinic's counter QR.
 async fn share(State(app): State<Shared>, Json(request): Json<ShareRequest>) -> Response {
-    match crate::gateway::share_profile(&app, &request.abha, &request.hip_id, request.counter_id) {
+    match crate::v0_5::gateway::share_profile(
+        &app,
+        &request.abha,
+        &request.hip_id,
+        request.counter_id,
+    ) {
         Ok(id) => (StatusCode::ACCEPTED, Json(json!({"requestId": id}))).into_response(),
         Err(message) => (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response(),
     }
@@ -99,8 +107,35 @@ async fn gateway_token(State(app): State<Shared>, body: axum::body::Bytes) -> Js
     let ago = serde_json::from_slice::<GatewayTokenRequest>(&body)
         .unwrap_or_default()
         .issued_seconds_ago;
-    let token = app
-        .issuer
-        .session_token_at("gateway", crate::tokens::now_secs().saturating_sub(ago));
+    let token =
+        app.issuer
+            .session_token_at("gateway", crate::tokens::now_secs().saturating_sub(ago), 0);
     Json(json!({"accessToken": token}))
+}
+
+#[derive(Deserialize)]
+struct NewSecret {
+    secret: String,
+}
+
+/// `POST /admin/clients/{id}/secret {"secret"}`: the operator changes a client's secret and
+/// revokes the tokens issued with the old one (a clinic whose credentials were rotated).
+async fn set_client_secret(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    Json(body): Json<NewSecret>,
+) -> Response {
+    let mut state = app.state();
+    match state.clients.get_mut(&id) {
+        Some(client) => {
+            client.secret = body.secret;
+            client.generation += 1;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such client"})),
+        )
+            .into_response(),
+    }
 }
