@@ -38,6 +38,10 @@ enum Command {
     Run(cmd::run::Run),
     /// Shows the outbox (every ABDM call and its state) and the messages set aside.
     Queue(cmd::queue::Queue),
+    /// Records a consultation from a JSON file (saved at once; its linking waits in the outbox).
+    Consult(cmd::consult::Consult),
+    /// Prints the audit log (--json: one JSON object per line, for export).
+    Audit(cmd::audit::Audit),
     /// Prints the clinic's relay public key (for the relay's --clinic), creating the key if needed.
     ClinicKey(cmd::clinic_key::ClinicKey),
     /// QR codes from the webcam, in photos or in saved webcam frames.
@@ -75,6 +79,8 @@ async fn try_main(args: Args) -> Outcome {
         Command::Run(run) => run.run().await,
         Command::Queue(queue) => queue.run(),
         Command::ClinicKey(key) => key.run(),
+        Command::Consult(consult) => consult.run(),
+        Command::Audit(audit) => audit.run(),
         Command::Qr { command } => command.run(),
         Command::Fhir { command } => command.run(),
     }

@@ -40,6 +40,10 @@ pub struct DeskArgs {
     /// The clinic's HIP/HIU service id.
     #[arg(long, default_value = abdm_sandbox::DEFAULT_SERVICE_ID)]
     pub service_id: String,
+    /// The clinic's SMS provider (`POST {"to", "text"}`) for link OTPs; with the embedded sandbox,
+    /// its `/sms/send`.
+    #[arg(long)]
+    pub sms_url: Option<String>,
     /// Read the database key (64 hex digits) from this environment variable instead of the OS
     /// keyring: for tests and throwaway databases only.
     #[arg(long)]
@@ -122,8 +126,15 @@ impl DeskArgs {
             cm_id: environment.cm_id().into(),
             timeout: Duration::from_secs(10),
         });
+        let sms_url = self.sms_url.clone().or_else(|| {
+            (environment == Environment::EmbeddedSandbox)
+                .then(|| format!("{}/sms/send", self.gateway.trim_end_matches("/gateway")))
+        });
         Ok(Desk::new(
-            DeskConfig::new(environment, self.service_id.clone()),
+            DeskConfig {
+                sms_url,
+                ..DeskConfig::new(environment, self.service_id.clone())
+            },
             Arc::new(store),
             secrets,
             Arc::new(AnyGateway::V05(V05::new(client, self.service_id.clone()))),

@@ -73,6 +73,11 @@ pub struct DeskConfig {
     pub answer_timeout: Duration,
     /// Retries.
     pub outbox: OutboxPolicy,
+    /// The clinic's SMS provider (`POST {"to", "text"}`), for link OTPs; none: patients link
+    /// at the desk instead.
+    pub sms_url: Option<String>,
+    /// How long a patient-initiated link OTP is valid.
+    pub link_otp_valid_for: Duration,
 }
 
 impl DeskConfig {
@@ -85,6 +90,8 @@ impl DeskConfig {
             service_id: service_id.into(),
             answer_timeout: Duration::from_secs(20 * 60),
             outbox: OutboxPolicy::default(),
+            sms_url: None,
+            link_otp_valid_for: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -119,9 +126,12 @@ pub struct Status {
 pub struct Desk<G: Gateway = AnyGateway> {
     pub(crate) config: DeskConfig,
     pub(crate) store: Arc<Store>,
-    /// Where per-consent keys go (deleting one erases its records).
+    /// Where per-consent keys go (deleting one erases its records); the hiu room (M3) uses it.
+    #[allow(dead_code)]
     pub(crate) secrets: Arc<dyn Secrets>,
     pub(crate) gateway: Arc<G>,
+    /// For the SMS provider (ABDM calls go through the gateway).
+    pub(crate) http: reqwest::Client,
     pub(crate) outbox_wake: Notify,
     pub(crate) status: watch::Sender<Status>,
 }
@@ -144,6 +154,10 @@ impl<G: Gateway> Desk<G> {
             store,
             secrets,
             gateway,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap_or_default(),
             outbox_wake: Notify::new(),
             status,
         }

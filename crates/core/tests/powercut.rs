@@ -14,31 +14,14 @@ use desk_core::gateway::v0_5::V05;
 use desk_core::{AnyGateway, Desk, DeskConfig, Environment, NewPatient};
 use desk_store::{Patient, Store};
 use testkit::powercut::PowerCut;
-use testkit::TempDir;
+use testkit::{FixedKey, TempDir};
 
 const CHILD: &str = "POWERCUT_DESK_DIR";
+/// The fixed database key the child writes with and the parent reads with.
 const KEY: [u8; 32] = [7; 32];
 
-/// The fixed database key the child writes with and the parent reads with.
-struct Fixed;
-
-impl desk_store::Secrets for Fixed {
-    fn get(
-        &self,
-        _: &str,
-    ) -> Result<Option<desk_store::zeroize::Zeroizing<Vec<u8>>>, desk_store::SecretError> {
-        Ok(Some(desk_store::zeroize::Zeroizing::new(KEY.to_vec())))
-    }
-    fn set(&self, _: &str, _: &[u8]) -> Result<(), desk_store::SecretError> {
-        Ok(())
-    }
-    fn delete(&self, _: &str) -> Result<(), desk_store::SecretError> {
-        Ok(())
-    }
-}
-
 fn offline_desk(path: &std::path::Path) -> Desk {
-    let store = Store::open(path, &Fixed).expect("the store opens");
+    let store = Store::open(path, &FixedKey(KEY)).expect("the store opens");
     let client = abdm::GatewayClient::new(abdm::GatewayConfig {
         gateway_url: "http://127.0.0.1:9/gateway".into(),
         healthid_url: "http://127.0.0.1:9/healthid".into(),
@@ -50,7 +33,7 @@ fn offline_desk(path: &std::path::Path) -> Desk {
     Desk::new(
         DeskConfig::new(Environment::EmbeddedSandbox, "IN-TEST"),
         Arc::new(store),
-        Arc::new(Fixed),
+        Arc::new(FixedKey(KEY)),
         Arc::new(AnyGateway::V05(V05::new(client, "IN-TEST"))),
     )
 }
@@ -128,7 +111,7 @@ fn a_power_cut_keeps_every_patient_the_desk_reported_saved() {
         );
         let disk = TempDir::new("powercut-disk");
         survivors.write_to(disk.path()).unwrap();
-        let store = Store::open(&disk.path().join("desk"), &Fixed).unwrap_or_else(|e| {
+        let store = Store::open(&disk.path().join("desk"), &FixedKey(KEY)).unwrap_or_else(|e| {
             panic!("round {round}: the database does not open after the cut: {e}")
         });
         let found: std::collections::HashSet<String> = store

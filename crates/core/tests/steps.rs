@@ -107,6 +107,7 @@ impl Gateway for Fake {
                     .iter()
                     .map(|m| match m.as_str() {
                         "DEMOGRAPHICS" => AuthMode::Demographics,
+                        "AADHAAR_OTP" => AuthMode::AadhaarOtp,
                         _ => AuthMode::MobileOtp,
                     })
                     .collect(),
@@ -138,6 +139,13 @@ impl Gateway for Fake {
         Ok(())
     }
     async fn register_bridge(&self, _: &str) -> Result<(), AbdmError> {
+        Ok(())
+    }
+    async fn push_page(
+        &self,
+        _: &str,
+        _: &desk_core::gateway::hip::DataPage,
+    ) -> Result<(), AbdmError> {
         Ok(())
     }
 }
@@ -300,21 +308,62 @@ fn scan_and_pull_goes_modes_then_init_then_confirm_then_keeps_the_token() {
 }
 
 #[test]
-fn an_abha_without_demographic_auth_stops_after_modes_and_a_refusal_fails_the_step() {
+fn an_abha_without_demographic_auth_asks_for_an_otp_and_a_refusal_fails_the_step() {
     let mut w = World::new();
-    w.desk.scan_and_pull(&card()).unwrap();
+    let patient = w.desk.scan_and_pull(&card()).unwrap();
     let (id, _) = w.last_call();
     w.deliver(
         "/x",
         json!({"inReplyTo": id, "answer": "modes", "modes": ["MOBILE_OTP"]}),
     );
-    assert_eq!(w.states(), vec!["done"], "no further call");
+    // No card check: an OTP to the ABHA's mobile instead, which the receptionist types.
+    assert_eq!(w.states(), vec!["done", "queued"]);
+    let (id, call) = w.last_call();
+    assert!(
+        matches!(
+            call,
+            Call::AuthInit {
+                mode: AuthMode::MobileOtp,
+                ..
+            }
+        ),
+        "{call:?}"
+    );
+    w.deliver(
+        "/x",
+        json!({"inReplyTo": id, "answer": "started", "txn": "T-OTP"}),
+    );
+    let abha = w.desk.abha("91-1234-5678-9012").unwrap().unwrap();
+    assert!(abha.waiting_for_otp);
+    let short = w.desk.confirm_linking_otp(patient.id, "12").unwrap_err();
+    assert!(short.to_string().contains("OTP"), "{short}");
+    w.desk.confirm_linking_otp(patient.id, "123456").unwrap();
+    let (_, call) = w.last_call();
+    assert!(
+        matches!(&call, Call::ConfirmOtp { transaction_id, .. } if transaction_id == "T-OTP"),
+        "{call:?}"
+    );
+    assert!(
+        !w.desk
+            .abha("91-1234-5678-9012")
+            .unwrap()
+            .unwrap()
+            .waiting_for_otp
+    );
+
+    // Modes the desk cannot use: it stops and says so.
+    w.desk.scan_and_pull(&card()).unwrap();
+    let (id, _) = w.last_call();
+    w.deliver(
+        "/x",
+        json!({"inReplyTo": id, "answer": "modes", "modes": ["AADHAAR_OTP"]}),
+    );
     assert!(w
         .desk
         .audit_log()
         .unwrap()
         .iter()
-        .any(|a| a.action.contains("cannot be verified from its card")));
+        .any(|a| a.action.contains("allows no verification the desk can do")));
 
     w.desk.scan_and_pull(&card()).unwrap();
     let (id, _) = w.last_call();

@@ -110,7 +110,7 @@ pub struct Facility {
 /// The doctor as registered in the Healthcare Professionals Registry (HPR).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Doctor {
-    /// HPR id, e.g. `71-4325-7890-1234`.
+    /// HPR id, e.g. `71-4325-7890-1234`; empty when not known (no identifier is written).
     pub hpr_id: String,
     /// Name as printed on documents, e.g. `Dr. Meera Iyer`.
     pub name: String,
@@ -119,7 +119,7 @@ pub struct Doctor {
 /// The patient's identity and demographics.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PatientInfo {
-    /// ABHA number in its hyphenated form, e.g. `91-1234-5678-9012`.
+    /// ABHA number in its hyphenated form, e.g. `91-1234-5678-9012`; empty writes no identifier.
     pub abha_number: String,
     /// Full name, written as the Patient's `name.text`.
     pub name: String,
@@ -162,8 +162,12 @@ pub struct Visit {
     pub charges: Vec<Charge>,
     /// Follow-up date, `YYYY-MM-DD`, written as an Appointment.
     pub follow_up: Option<String>,
-    /// Discharge advice, written as a CarePlan in the discharge summary.
+    /// Advice to the patient, written as a CarePlan (after the OP note's slices; in the
+    /// discharge summary's Care plan section).
     pub advice: Option<String>,
+    /// The doctor's notes, written as an Observation under "Other observations" in the OP note.
+    #[serde(default)]
+    pub notes: Option<String>,
     /// For a discharge summary.
     pub admitted_on: Option<String>,
 }
@@ -348,6 +352,10 @@ pub fn build(kind: DocumentType, record: &ClinicRecord, seed: u64) -> Value {
             "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR", "display": "Medical record number"}]},
                 "system": "https://healthid.abdm.gov.in", "value": record.patient.abha_number}],
             "name": [{"text": record.patient.name}], "gender": record.patient.gender});
+        // FHIR forbids empty strings: a patient without an ABHA number carries no identifier.
+        if record.patient.abha_number.is_empty() {
+            p.as_object_mut().map(|o| o.remove("identifier"));
+        }
         if let Some(d) = &record.patient.birth_date {
             p["birthDate"] = json!(d);
         }
@@ -356,10 +364,16 @@ pub fn build(kind: DocumentType, record: &ClinicRecord, seed: u64) -> Value {
         }
         p
     });
-    let doctor = b.add("Practitioner", json!({"resourceType": "Practitioner",
-        "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MD", "display": "Medical License number"}]},
-            "system": "https://doctor.abdm.gov.in", "value": record.doctor.hpr_id}],
-        "name": [{"text": record.doctor.name}]}));
+    let doctor = b.add("Practitioner", {
+        let mut d = json!({"resourceType": "Practitioner",
+            "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MD", "display": "Medical License number"}]},
+                "system": "https://doctor.abdm.gov.in", "value": record.doctor.hpr_id}],
+            "name": [{"text": record.doctor.name}]});
+        if record.doctor.hpr_id.is_empty() {
+            d.as_object_mut().map(|o| o.remove("identifier"));
+        }
+        d
+    });
     let facility = b.add("Organization", json!({"resourceType": "Organization",
         "identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "PRN", "display": "Provider number"}]},
             "system": "https://facility.abdm.gov.in", "value": record.facility.hfr_id}],
@@ -555,6 +569,24 @@ pub fn build(kind: DocumentType, record: &ClinicRecord, seed: u64) -> Value {
                 documents(&mut b),
                 None,
             );
+            let notes: Vec<String> = v.notes.iter().map(|n| b.add("Observation", json!({"resourceType": "Observation",
+                "status": "final", "code": {"text": "Clinical note"}, "subject": reference(&patient),
+                "effectiveDateTime": when, "valueString": n}))).collect();
+            push("Other observations", Some("404684003"), notes, None);
+            // The OP profile has no CarePlan slice; its sections are open at the end.
+            let plan: Vec<String> = v
+                .advice
+                .iter()
+                .map(|a| {
+                    b.add(
+                        "CarePlan",
+                        json!({"resourceType": "CarePlan",
+                "status": "active", "intent": "plan", "title": "Advice", "description": a,
+                "subject": reference(&patient)}),
+                    )
+                })
+                .collect();
+            push("Care plan", Some("734163000"), plan, None);
         }
         DocumentType::PrescriptionRecord => push(
             "Prescription record",
@@ -748,6 +780,7 @@ pub fn demo_record() -> ClinicRecord {
             ],
             follow_up: Some("2026-11-22".into()),
             advice: Some("Plenty of fluids; return at once if bleeding, vomiting or abdominal pain".into()),
+            notes: Some("Day 3 of fever; no warning signs".into()),
             admitted_on: Some("2026-11-18".into()),
         },
     }

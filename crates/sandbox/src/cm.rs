@@ -79,6 +79,8 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/consents/{id}/{action}", post(admin_consent_action))
         .route("/admin/peer-hiu/request", post(admin_peer_hiu_request))
         .route("/admin/peer-hiu/reports/{txn}", get(admin_report))
+        .route("/admin/peer-hiu/bundles/{txn}", get(admin_bundles))
+        .route("/sms/send", post(crate::admin::sms_send))
         .route("/admin/discover", post(admin_discover))
         .route("/admin/link/init", post(admin_link_init))
         .route("/admin/link/confirm", post(admin_link_confirm))

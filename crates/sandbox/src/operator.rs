@@ -78,6 +78,65 @@ impl Operator {
             .ok_or_else(|| "the phone message has no OTP".into())
     }
 
+    /// `PUT {base}{path}` with a JSON body (fault injection).
+    pub async fn put(&self, path: &str, body: Value) -> Result<Value, String> {
+        let r = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| format!("the sandbox does not answer: {e}"))?;
+        if !r.status().is_success() {
+            return Err(format!("the sandbox refused {path} ({})", r.status()));
+        }
+        r.json()
+            .await
+            .map_err(|e| format!("the sandbox answered {path} oddly: {e}"))
+    }
+
+    /// The newest OTP texted to `mobile` after `seen` messages to it (waits up to 10 s).
+    pub async fn sms_otp(&self, mobile: &str, seen: usize) -> Result<String, String> {
+        for _ in 0..400 {
+            let messages = self.get(&format!("/phone?to={mobile}")).await?;
+            let all = messages.as_array().cloned().unwrap_or_default();
+            if let Some(otp) = all.iter().skip(seen).rev().find_map(|m| m["otp"].as_str()) {
+                return Ok(otp.to_string());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Err(format!("no OTP was texted to {mobile}"))
+    }
+
+    /// How many messages `mobile` has received.
+    pub async fn sms_count(&self, mobile: &str) -> Result<usize, String> {
+        let messages = self.get(&format!("/phone?to={mobile}")).await?;
+        Ok(messages.as_array().map_or(0, Vec::len))
+    }
+
+    /// The peer HIU asks a HIP for records (see `POST /admin/peer-hiu/request`); returns the
+    /// consent id and the transaction id.
+    pub async fn peer_hiu_request(&self, body: Value) -> Result<(String, String), String> {
+        let v = self.post("/admin/peer-hiu/request", body).await?;
+        match (v["consentId"].as_str(), v["transactionId"].as_str()) {
+            (Some(c), Some(t)) => Ok((c.into(), t.into())),
+            _ => Err(format!("the peer HIU could not ask: {v}")),
+        }
+    }
+
+    /// What the peer HIU received and heard in a transaction.
+    pub async fn peer_hiu_report(&self, txn: &str) -> Result<Value, String> {
+        self.get(&format!("/admin/peer-hiu/reports/{txn}")).await
+    }
+
+    /// The FHIR bundles the peer HIU decrypted in a transaction.
+    pub async fn peer_hiu_bundles(&self, txn: &str) -> Result<Vec<Value>, String> {
+        let v = self.get(&format!("/admin/peer-hiu/bundles/{txn}")).await?;
+        v.as_array()
+            .cloned()
+            .ok_or_else(|| format!("no bundles for {txn}"))
+    }
+
     /// A patient scans a clinic's counter QR; returns the token the clinic gave (waits up to 10 s).
     pub async fn share(&self, abha: &str, hip_id: &str, counter: &str) -> Result<String, String> {
         let started = self

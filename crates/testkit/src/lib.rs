@@ -114,25 +114,7 @@ impl Rig {
         tweak: impl FnOnce(DeskConfig) -> DeskConfig,
     ) -> Self {
         let dir = TempDir::new("rig");
-        let key = ClinicKey::generate();
-        let relay_config = RelayConfig {
-            listen: format!("127.0.0.1:{}", free_port())
-                .parse()
-                .expect("an address"),
-            ..RelayConfig::new(
-                dir.0.join("relay"),
-                sandbox.jwks_url(),
-                vec![Clinic::new(
-                    "clinic",
-                    CLINIC_TOKEN,
-                    key.public(),
-                    vec![DEFAULT_SERVICE_ID.into()],
-                )],
-            )
-        };
-        let relay = RelayServer::start(relay_config.clone())
-            .await
-            .expect("the relay starts");
+        let (relay, relay_config, key) = relay_for(&sandbox, &dir.0.join("relay")).await;
         let secrets = Arc::new(MemorySecrets::default());
         let desk = Arc::new(desk_on(
             &sandbox,
@@ -211,6 +193,30 @@ impl Rig {
     }
 }
 
+/// The relay for the test clinic (a fresh key) at `dir`, verifying callbacks against `sandbox`.
+pub async fn relay_for(sandbox: &Sandbox, dir: &Path) -> (RelayServer, RelayConfig, ClinicKey) {
+    let key = ClinicKey::generate();
+    let config = RelayConfig {
+        listen: format!("127.0.0.1:{}", free_port())
+            .parse()
+            .expect("an address"),
+        ..RelayConfig::new(
+            dir.to_path_buf(),
+            sandbox.jwks_url(),
+            vec![Clinic::new(
+                "clinic",
+                CLINIC_TOKEN,
+                key.public(),
+                vec![DEFAULT_SERVICE_ID.into()],
+            )],
+        )
+    };
+    let relay = RelayServer::start(config.clone())
+        .await
+        .expect("the relay starts");
+    (relay, config, key)
+}
+
 /// A desk on a new store at `path`, talking to `sandbox` as the default clinic.
 pub fn desk_on(
     sandbox: &Sandbox,
@@ -218,16 +224,53 @@ pub fn desk_on(
     secrets: Arc<dyn Secrets>,
     tweak: impl FnOnce(DeskConfig) -> DeskConfig,
 ) -> Desk {
+    desk_at(
+        sandbox.client_config(),
+        &sandbox.url(),
+        path,
+        secrets,
+        tweak,
+    )
+}
+
+/// A desk at `path` for the sandbox at `sandbox_url` with `gateway` settings (a desk in another
+/// process than its sandbox).
+pub fn desk_at(
+    gateway: abdm::GatewayConfig,
+    sandbox_url: &str,
+    path: &Path,
+    secrets: Arc<dyn Secrets>,
+    tweak: impl FnOnce(DeskConfig) -> DeskConfig,
+) -> Desk {
     let store = Arc::new(Store::open(path, &secrets).expect("the store opens"));
     let gateway = AnyGateway::V05(V05::new(
-        abdm::GatewayClient::new(sandbox.client_config()),
+        abdm::GatewayClient::new(gateway),
         DEFAULT_SERVICE_ID,
     ));
-    let config = tweak(DeskConfig::new(
-        Environment::EmbeddedSandbox,
-        DEFAULT_SERVICE_ID,
-    ));
+    let config = tweak(DeskConfig {
+        sms_url: Some(format!("{sandbox_url}/sms/send")),
+        ..DeskConfig::new(Environment::EmbeddedSandbox, DEFAULT_SERVICE_ID)
+    });
     Desk::new(config, store, secrets, Arc::new(gateway))
+}
+
+/// Secrets that always hold the same store key, so that a desk in a child process and its
+/// parent open the same store.
+pub struct FixedKey(pub [u8; 32]);
+
+impl Secrets for FixedKey {
+    fn get(
+        &self,
+        _: &str,
+    ) -> Result<Option<desk_store::zeroize::Zeroizing<Vec<u8>>>, desk_store::SecretError> {
+        Ok(Some(desk_store::zeroize::Zeroizing::new(self.0.to_vec())))
+    }
+    fn set(&self, _: &str, _: &[u8]) -> Result<(), desk_store::SecretError> {
+        Ok(())
+    }
+    fn delete(&self, _: &str) -> Result<(), desk_store::SecretError> {
+        Ok(())
+    }
 }
 
 /// The relay client settings of the test clinic, with quick reconnects.
@@ -236,4 +279,32 @@ pub fn relay_client_config(url: &str, key: &ClinicKey) -> relay_client::ClientCo
     config.backoff_min = Duration::from_millis(50);
     config.backoff_max = Duration::from_millis(200);
     config
+}
+
+/// Runs the independent FHIR validator (`tools/fhir_validate.py`, the `fhir.resources` models) on
+/// bundles; returns its report, or why they failed.
+pub fn fhir_validate(bundles: &[Value]) -> Result<String, String> {
+    let dir = TempDir::new("fhir-validate");
+    let mut files = Vec::new();
+    for (i, b) in bundles.iter().enumerate() {
+        let path = dir.path().join(format!("bundle-{i}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(b).expect("JSON")).expect("a temp file");
+        files.push(path);
+    }
+    let python = std::env::var("ABDM_FHIR_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(&python)
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/fhir_validate.py"))
+        .args(&files)
+        .output()
+        .map_err(|e| format!("cannot run {python} (scripts/setup makes its venv): {e}"))?;
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    let want = format!("{} passed, 0 failed", bundles.len());
+    if out.status.success() && report.lines().last() == Some(want.as_str()) {
+        Ok(report)
+    } else {
+        Err(format!(
+            "{report}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }

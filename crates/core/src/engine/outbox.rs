@@ -263,6 +263,7 @@ impl<G: Gateway> Desk<G> {
                         let why =
                             format!("ABDM failed it {} times; set aside: {reason}", it.attempts);
                         it.state = failed(why.clone());
+                        self.job_failed(w, &it.work, &why)?;
                         w.delete::<Pending>(&Id::uuid(it.request_id))?;
                         w.audit(
                             "ABDM call set aside",
@@ -285,6 +286,7 @@ impl<G: Gateway> Desk<G> {
                 Err(e) => {
                     let reason = DeskError::from(e).to_string();
                     it.state = failed(reason.clone());
+                    self.job_failed(w, &it.work, &reason)?;
                     it.work = Work::Finished;
                     it.last_error = Some(reason.clone());
                     w.delete::<Pending>(&Id::uuid(it.request_id))?;
@@ -314,10 +316,17 @@ impl<G: Gateway> Desk<G> {
         }
     }
 
+    /// A job given up on: its room stops what it was doing and says why.
+    fn job_failed(&self, w: &mut Writer<'_>, work: &Work, reason: &str) -> Result<()> {
+        let Work::Job(Job::Hip(job)) = work else {
+            return Ok(());
+        };
+        self.hip_job_failed(w, job, reason)
+    }
     /// Runs a job: builds what it sends, now.
     async fn run_job(&self, job: &Job) -> std::result::Result<(), abdm::AbdmError> {
         match job {
-            Job::ClosePushPath { .. } => Ok(()),
+            Job::Hip(job) => self.run_hip_job(job).await,
         }
     }
 

@@ -11,16 +11,15 @@ use uuid::Uuid;
 pub enum Step {
     /// M1: identity.
     Identity(crate::identity::Step),
+    /// M2: the clinic as HIP.
+    Hip(crate::hip::Step),
 }
 
 /// Outbox work built at send time rather than stored as a body, by room.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Job {
-    /// Tells the relay a push path is closed (no ABDM call; an example of a small job).
-    ClosePushPath {
-        /// The path's token.
-        token: relay_client::PushToken,
-    },
+    /// M2: the clinic as HIP.
+    Hip(crate::hip::Job),
 }
 
 /// An ABDM request waiting for its callback, by request id.

@@ -181,11 +181,15 @@ impl<G: Gateway> Desk<G> {
                             at: Utc::now(),
                         },
                     )?;
+                    if let Step::Hip(step) = &pending.step {
+                        self.hip_refused(w, step, &reason)?;
+                    }
                     w.audit("ABDM refused a request", reason, pending.patient_id)?;
                     return Ok(());
                 }
                 match pending.step.clone() {
                     Step::Identity(step) => self.identity_answer(w, &pending, step, answer),
+                    Step::Hip(step) => self.hip_answer(w, &pending, step, answer),
                 }
             }
             Event::Request {
@@ -193,6 +197,7 @@ impl<G: Gateway> Desk<G> {
                 request,
             } => match request {
                 Incoming::ProfileShared(profile) => self.on_share(w, request_id, profile),
+                hip => self.hip_request(w, request_id, hip),
             },
         }
     }

@@ -42,6 +42,9 @@ impl<G: Gateway> Desk<G> {
                         at: now,
                     },
                 )?;
+                if let crate::engine::Step::Hip(step) = &pending.step {
+                    self.hip_refused(w, step, &reason)?;
+                }
                 w.audit("ABDM did not answer", reason.clone(), pending.patient_id)?;
                 Ok(())
             })?;

@@ -4,6 +4,8 @@ use desk_store::{Gender, Secret};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::hip::{DiscoveredPatient, LinkOtpSent, LinkedContexts, Refusal, TransferReport};
+
 /// How a patient proves an ABHA is theirs to a HIP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AuthMode {
@@ -76,5 +78,59 @@ pub enum Call {
         abha_address: String,
         /// The token, or `None` for a refusal.
         token: Option<u32>,
+    },
+    /// HIP: the answer to a discovery.
+    OnDiscover {
+        /// The discovery's request id.
+        answers: Uuid,
+        /// Its transaction.
+        transaction_id: Uuid,
+        /// The patient found, or why not.
+        result: Result<DiscoveredPatient, Refusal>,
+    },
+    /// HIP: the answer to a link request (the OTP went out, or why not).
+    OnLinkInit {
+        /// The request's id.
+        answers: Uuid,
+        /// Its transaction.
+        transaction_id: Uuid,
+        /// The outcome.
+        result: Result<LinkOtpSent, Refusal>,
+    },
+    /// HIP: the answer to a link confirmation.
+    OnLinkConfirm {
+        /// The confirmation's request id.
+        answers: Uuid,
+        /// The care contexts linked, or why not.
+        result: Result<LinkedContexts, Refusal>,
+    },
+    /// HIP: consent notification received.
+    OnConsentNotify {
+        /// The notification's request id.
+        answers: Uuid,
+        /// The artefact.
+        consent_id: Uuid,
+    },
+    /// HIP: a data request acknowledged, or refused.
+    OnHiRequest {
+        /// The request's id.
+        answers: Uuid,
+        /// Its transaction.
+        transaction_id: Uuid,
+        /// Acknowledged, or why not.
+        result: Result<(), Refusal>,
+    },
+    /// HIP: how a transfer went.
+    HiTransferred(TransferReport),
+    /// HIP: tell the patient (by SMS through ABDM) that records can be found here.
+    SmsNotify {
+        /// 10 digits.
+        phone: String,
+        /// The patient's name.
+        name: String,
+        /// What was added ("2 visits").
+        info: String,
+        /// The clinic's name.
+        hip_name: String,
     },
 }

@@ -3,6 +3,7 @@
 use desk_store::{Gender, Secret};
 use uuid::Uuid;
 
+use super::hip::{ConsentNotice, DiscoverQuery, HiRequest, LinkConfirmRequest, LinkInitRequest};
 use super::AuthMode;
 
 /// A message from ABDM.
@@ -41,6 +42,8 @@ pub enum Answer {
     },
     /// Care contexts linked (or already linked).
     ContextsLinked,
+    /// ABDM acknowledged (an SMS sent, a notification taken).
+    Acknowledged,
     /// An error answer.
     Refused {
         /// ABDM's code.
@@ -55,6 +58,16 @@ pub enum Answer {
 pub enum Incoming {
     /// A patient scanned our counter QR.
     ProfileShared(SharedProfile),
+    /// HIP: a patient looks for records here.
+    Discover(DiscoverQuery),
+    /// HIP: a patient asks to link care contexts.
+    LinkInit(LinkInitRequest),
+    /// HIP: the patient confirms a link with the OTP.
+    LinkConfirm(LinkConfirmRequest),
+    /// HIP: a consent artefact granted, revoked or expired.
+    Consent(ConsentNotice),
+    /// HIP: a request for data under an artefact.
+    HealthInformation(HiRequest),
 }
 
 /// The profile a patient shares by scanning the counter QR.

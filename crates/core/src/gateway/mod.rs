@@ -12,6 +12,7 @@
 mod abha;
 mod call;
 mod event;
+pub mod hip;
 pub mod v0_5;
 
 use std::future::Future;
@@ -104,6 +105,12 @@ pub trait Gateway: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), AbdmError>> + Send;
     /// Registers the bridge URL (the relay's public address).
     fn register_bridge(&self, url: &str) -> impl Future<Output = Result<(), AbdmError>> + Send;
+    /// Pushes one page of health data to a HIU's `dataPushUrl`.
+    fn push_page(
+        &self,
+        url: &str,
+        page: &hip::DataPage,
+    ) -> impl Future<Output = Result<(), AbdmError>> + Send;
 }
 
 /// A gateway chosen at run time (the clinic's setting).
@@ -145,5 +152,8 @@ impl Gateway for AnyGateway {
     }
     async fn register_bridge(&self, url: &str) -> Result<(), AbdmError> {
         self.inner().register_bridge(url).await
+    }
+    async fn push_page(&self, url: &str, page: &hip::DataPage) -> Result<(), AbdmError> {
+        self.inner().push_page(url, page).await
     }
 }

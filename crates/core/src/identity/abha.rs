@@ -185,6 +185,7 @@ impl<G: Gateway> Desk<G> {
                 district: a.district.clone(),
                 state: a.state.clone(),
                 pincode: a.pincode.clone(),
+                token_otp_txn: previous.as_ref().and_then(|p| p.token_otp_txn.clone()),
                 linking_token: previous.and_then(|p| p.linking_token),
                 updated_at: Some(Utc::now()),
             };

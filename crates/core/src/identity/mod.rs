@@ -35,6 +35,14 @@ pub enum Step {
         /// As above.
         number: String,
     },
+    /// 2 (when the card cannot be used): an OTP went to the ABHA's mobile; the desk waits for
+    /// the receptionist to type it.
+    TokenOtp {
+        /// As above.
+        abha: String,
+        /// As above.
+        number: String,
+    },
     /// 3: confirmed; the linking token comes.
     PullConfirm {
         /// As above.
@@ -81,8 +89,11 @@ impl<G: Gateway> Desk<G> {
             (Step::PullModes { abha, number }, Answer::AuthModes(modes)) => {
                 finish(w, pending, done())?;
                 if !modes.contains(&AuthMode::Demographics) {
+                    if modes.contains(&AuthMode::MobileOtp) {
+                        return self.linking_token_by_otp(w, pending.patient_id, abha, number);
+                    }
                     w.audit(
-                        "this ABHA cannot be verified from its card; link it with an OTP instead",
+                        "this ABHA allows no verification the desk can do; records cannot be linked",
                         number,
                         pending.patient_id,
                     )?;
@@ -129,6 +140,18 @@ impl<G: Gateway> Desk<G> {
                     })),
                 )?;
             }
+            (Step::TokenOtp { number, .. }, Answer::AuthStarted { transaction_id }) => {
+                finish(w, pending, done())?;
+                if let Some(mut profile) = w.get::<AbhaProfile>(&Id::blind(&number))? {
+                    profile.token_otp_txn = Some(transaction_id);
+                    w.put(&profile);
+                }
+                w.audit(
+                    "ABDM sent an OTP to the ABHA's mobile: type it to link the patient's records",
+                    number,
+                    pending.patient_id,
+                )?;
+            }
             (Step::PullConfirm { number, .. }, Answer::AuthConfirmed { link_token }) => {
                 finish(w, pending, done())?;
                 if let Some(mut profile) = w.get::<AbhaProfile>(&Id::blind(&number))? {
@@ -144,6 +167,9 @@ impl<G: Gateway> Desk<G> {
                     number,
                     pending.patient_id,
                 )?;
+                if let Some(patient_id) = pending.patient_id {
+                    self.link_waiting(w, patient_id)?;
+                }
             }
             (step, answer) => {
                 return Err(DeskError::Input(format!(

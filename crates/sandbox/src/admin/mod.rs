@@ -46,6 +46,38 @@ async fn phone(State(app): State<Shared>, Query(q): Query<PhoneQuery>) -> Json<V
     Json(json!(messages))
 }
 
+#[derive(Deserialize)]
+pub(crate) struct Sms {
+    to: String,
+    text: String,
+}
+
+/// `POST /sms/send {to, text}`: the SMS provider a clinic uses (for link OTPs); the message lands
+/// on the simulated phone, with any six-digit code in it picked out for test harnesses.
+pub(crate) async fn sms_send(State(app): State<Shared>, Json(sms): Json<Sms>) -> Response {
+    let Ok(mobile) = abdm::ids::Mobile::parse(&sms.to) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "not a 10-digit Indian mobile number"})),
+        )
+            .into_response();
+    };
+    if sms.text.trim().is_empty() || sms.text.len() > 1000 {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "a message of 1 to 1000 characters is needed"})),
+        )
+            .into_response();
+    }
+    let otp = sms
+        .text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(String::from);
+    app.state().send_sms(mobile.digits(), sms.text, otp, None);
+    (StatusCode::ACCEPTED, Json(json!({"status": "queued"}))).into_response()
+}
+
 async fn get_faults(State(app): State<Shared>) -> Json<Faults> {
     Json(app.faults().clone())
 }

@@ -63,6 +63,13 @@ pub(crate) async fn admin_consent_action(
     }
 }
 
+/// A date range in a peer HIU request (RFC 3339).
+#[derive(Deserialize, Clone, Copy)]
+pub(crate) struct Range {
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PeerHiuRequest {
@@ -72,39 +79,64 @@ pub(crate) struct PeerHiuRequest {
     hi_types: Vec<HiType>,
     /// Erase after this many seconds (default one day).
     erase_after_s: Option<u64>,
+    /// Only these care contexts (default: every one linked at the HIP).
+    #[serde(default)]
+    care_contexts: Vec<String>,
+    /// The consent's date range (default: ten years back to now).
+    consent_range: Option<Range>,
+    /// The data request's date range (default: the consent's).
+    request_range: Option<Range>,
+    /// The consent's frequency (default: 5 an hour).
+    frequency: Option<Frequency>,
+    /// Ask again under this artefact (granted before) instead of a new consent.
+    consent_id: Option<Uuid>,
+    /// Ask under a consent id no consent manager ever issued.
+    #[serde(default)]
+    unknown_consent: bool,
+    /// Have the pages pushed here instead of to the peer HIU (a benchmark's sink).
+    data_push_url: Option<String>,
 }
 
-/// `POST /admin/peer-hiu/request`: the peer HIU asks our HIP for a patient's linked records.
-pub(crate) async fn admin_peer_hiu_request(
-    State(app): State<Shared>,
-    Json(req): Json<PeerHiuRequest>,
-) -> Response {
+fn bad(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response()
+}
+
+/// The artefact a peer HIU request asks under: a new one (granted, the HIP notified), one granted
+/// before, or a made-up id.
+fn peer_artefact(app: &Shared, req: &PeerHiuRequest) -> Result<Artefact, Response> {
+    if let Some(id) = req.consent_id {
+        return app
+            .state()
+            .artefacts
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| bad("no such consent artefact"));
+    }
     let (address, links) = {
         let state = app.state();
-        match state.account_by_id(&req.abha) {
-            Some(a) => (a.address.clone(), a.links.get(&req.hip_id).cloned()),
-            None => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Json(json!({"error": "no such ABHA"})),
-                )
-                    .into_response()
-            }
-        }
+        let a = state
+            .account_by_id(&req.abha)
+            .ok_or_else(|| bad("no such ABHA"))?;
+        (a.address.clone(), a.links.get(&req.hip_id).cloned())
     };
-    let Some((patient_ref, contexts)) = links.filter(|l| !l.1.is_empty()) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": "the patient has no care contexts linked at that HIP"})),
-        )
-            .into_response();
+    let Some((patient_ref, linked)) = links.filter(|l| !l.1.is_empty()) else {
+        return Err(bad("the patient has no care contexts linked at that HIP"));
+    };
+    let contexts = if req.care_contexts.is_empty() {
+        linked
+    } else {
+        req.care_contexts.clone()
     };
     let id = Uuid::new_v4();
     let now = chrono::Utc::now();
+    let range = req.consent_range.unwrap_or(Range {
+        from: now - chrono::Duration::days(3650),
+        to: now,
+    });
     let hi_types = if req.hi_types.is_empty() {
         vec![HiType::OPConsultation, HiType::Prescription]
     } else {
-        req.hi_types
+        req.hi_types.clone()
     };
     let detail = ConsentDetail {
         schema_version: Some("v0.5".into()),
@@ -133,32 +165,74 @@ pub(crate) async fn admin_peer_hiu_request(
         permission: Permission {
             access_mode: AccessMode::View,
             date_range: DateRange {
-                from: Timestamp::from(now - chrono::Duration::days(3650)),
-                to: Timestamp::now(),
+                from: Timestamp::from(range.from),
+                to: Timestamp::from(range.to),
             },
             data_erase_at: Timestamp::from(
                 now + chrono::Duration::seconds(req.erase_after_s.unwrap_or(86_400) as i64),
             ),
-            frequency: Frequency {
+            frequency: req.frequency.unwrap_or(Frequency {
                 unit: FrequencyUnit::Hour,
                 value: 1,
                 repeats: 5,
-            },
+            }),
         },
     };
     let artefact = Artefact {
-        id,
+        id: if req.unknown_consent {
+            Uuid::new_v4()
+        } else {
+            id
+        },
         request_id: None,
         status: ConsentStatus::Granted,
         detail,
         hiu_id: PEER_HIU_ID.into(),
         uses: vec![],
     };
-    app.state().artefacts.insert(id, artefact.clone());
-    notify_hip(&app, &artefact, ConsentStatus::Granted);
+    if !req.unknown_consent {
+        app.state().artefacts.insert(id, artefact.clone());
+        notify_hip(app, &artefact, ConsentStatus::Granted);
+    }
+    Ok(artefact)
+}
 
+/// `POST /admin/peer-hiu/request`: the peer HIU asks our HIP for a patient's linked records.
+pub(crate) async fn admin_peer_hiu_request(
+    State(app): State<Shared>,
+    Json(req): Json<PeerHiuRequest>,
+) -> Response {
+    let artefact = match peer_artefact(&app, &req) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
     let transaction_id = Uuid::new_v4();
     let key = fidelius::KeyMaterial::generate();
+    let permission = &artefact.detail.permission;
+    let range = req
+        .request_range
+        .map_or(permission.date_range, |r| DateRange {
+            from: Timestamp::from(r.from),
+            to: Timestamp::from(r.to),
+        });
+    let request = Request::new(hi::hip_request::Body {
+        transaction_id,
+        hi_request: hi::HiRequest {
+            consent: hi::ConsentRef {
+                id: artefact.id.to_string(),
+            },
+            date_range: range,
+            data_push_url: req
+                .data_push_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/peer-hiu/transfer", app.base_url)),
+            key_material: KeyMaterial::curve25519(
+                key.public_key().to_base64(fidelius::KeyEncoding::Raw),
+                key.nonce.to_base64(),
+                permission.data_erase_at,
+            ),
+        },
+    });
     {
         let mut state = app.state();
         state.peer_hiu_keys.insert(transaction_id, key.clone());
@@ -166,24 +240,12 @@ pub(crate) async fn admin_peer_hiu_request(
             transaction_id,
             PeerHiuReport {
                 transaction_id,
-                consent_id: id,
+                consent_id: artefact.id,
+                request_id: request.request_id,
                 ..Default::default()
             },
         );
     }
-    let request = Request::new(hi::hip_request::Body {
-        transaction_id,
-        hi_request: hi::HiRequest {
-            consent: hi::ConsentRef { id: id.to_string() },
-            date_range: artefact.detail.permission.date_range,
-            data_push_url: format!("{}/peer-hiu/transfer", app.base_url),
-            key_material: KeyMaterial::curve25519(
-                key.public_key().to_base64(fidelius::KeyEncoding::Raw),
-                key.nonce.to_base64(),
-                artefact.detail.permission.data_erase_at,
-            ),
-        },
-    });
     let app2 = app.clone();
     let hip = req.hip_id.clone();
     tokio::spawn(async move {
@@ -198,9 +260,21 @@ pub(crate) async fn admin_peer_hiu_request(
     });
     (
         StatusCode::ACCEPTED,
-        Json(json!({"consentId": id, "transactionId": transaction_id})),
+        Json(json!({"consentId": artefact.id, "transactionId": transaction_id})),
     )
         .into_response()
+}
+
+/// `GET /admin/peer-hiu/bundles/{txn}`: the FHIR bundles the peer HIU decrypted, in page order.
+pub(crate) async fn admin_bundles(State(app): State<Shared>, Path(txn): Path<Uuid>) -> Response {
+    match app.state().peer_hiu_reports.get(&txn) {
+        Some(r) => Json(json!(r.bundles.values().flatten().collect::<Vec<_>>())).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such transaction"})),
+        )
+            .into_response(),
+    }
 }
 
 pub(crate) async fn admin_report(State(app): State<Shared>, Path(txn): Path<Uuid>) -> Response {

@@ -197,11 +197,27 @@ pub struct Artefact {
 pub struct PeerHiuReport {
     pub transaction_id: Uuid,
     pub consent_id: Uuid,
+    /// The data request's id (the HIP's on-request answers it).
+    pub request_id: Uuid,
+    /// Page numbers received, each once.
     pub pages_received: Vec<u32>,
+    /// Pages that came again (a HIP resuming after a crash); their entries are not counted twice.
+    pub repeated_pages: Vec<u32>,
     pub page_count: Option<u32>,
     pub entries: Vec<ReceivedEntry>,
     pub errors: Vec<String>,
+    /// The HIP's on-request: `ACKNOWLEDGED`, or its error message.
+    pub hip_answered: Option<String>,
+    /// The session status in the HIP's health-information/notify.
     pub hip_notified: Option<String>,
+    /// Per care context, the status the HIP notified (`DELIVERED`, `ERRORED`) and its words.
+    pub hip_statuses: Vec<(String, String, String)>,
+    /// Key and nonce pairs seen on pages (base64 key ‖ nonce): one per page when keys are fresh.
+    #[serde(skip)]
+    pub sender_keys: std::collections::HashSet<String>,
+    /// Decrypted bundles by page (the operator's validator reads them).
+    #[serde(skip)]
+    pub bundles: std::collections::BTreeMap<u32, Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -324,6 +340,14 @@ impl State {
         self.accounts.insert(account.number.clone(), account);
         let ravi = self.residents["491817453065"].clone();
         let account = account_for(&ravi, "91-5555-0000-1234".into(), "ravi.shankar@sbx".into());
+        self.accounts.insert(account.number.clone(), account);
+        // And one for patient-initiated linking: she finds her records from her PHR app.
+        let fatima = self.residents["736204185598"].clone();
+        let account = account_for(
+            &fatima,
+            "91-7777-0000-5678".into(),
+            "fatima.begum@sbx".into(),
+        );
         self.accounts.insert(account.number.clone(), account);
     }
 }
@@ -482,6 +506,8 @@ pub struct Faults {
     pub corrupt_next_push: Option<PushCorruption>,
     /// Split the peer HIP's pushes into this many pages (at least 1).
     pub push_pages: u32,
+    /// The peer HIU takes this long to accept each page pushed to it (a slow hospital).
+    pub peer_hiu_delay_ms: u64,
 }
 
 /// How the next push from the peer HIP is damaged.

@@ -33,6 +33,10 @@ pub(crate) async fn peer_hiu_transfer(
         Ok(p) => p,
         Err(r) => return r,
     };
+    let delay = app.faults().peer_hiu_delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let key = app.state().peer_hiu_keys.get(&push.transaction_id).cloned();
     let Some(key) = key else {
         return app.error(
@@ -41,7 +45,22 @@ pub(crate) async fn peer_hiu_transfer(
             "Unknown transaction id",
         );
     };
+    {
+        let mut state = app.state();
+        if let Some(r) = state.peer_hiu_reports.get_mut(&push.transaction_id) {
+            if r.pages_received.contains(&push.page_number) {
+                // The same page again (a HIP resuming): kept once.
+                r.repeated_pages.push(push.page_number);
+                return accepted();
+            }
+        }
+    }
     let mut report = PeerHiuReport::default();
+    let mut bundles = Vec::new();
+    let pair = format!(
+        "{}|{}",
+        push.key_material.dh_public_key.key_value, push.key_material.nonce
+    );
     let sender = fidelius::PublicKey::parse(&push.key_material.dh_public_key.key_value);
     let nonce = fidelius::Nonce::parse(&push.key_material.nonce);
     let session = match (sender, nonce) {
@@ -50,6 +69,13 @@ pub(crate) async fn peer_hiu_transfer(
         }
         (Err(e), _) | (_, Err(e)) => Err(format!("key material: {e}")),
     };
+    if push.entries.len() > 1 {
+        report.errors.push(format!(
+            "page {}: {} entries under one key and nonce (AES-GCM nonce reuse)",
+            push.page_number,
+            push.entries.len()
+        ));
+    }
     match session {
         Err(e) => report.errors.push(e),
         Ok(session) => {
@@ -81,6 +107,7 @@ pub(crate) async fn peer_hiu_transfer(
                             &mut report.errors,
                             &entry.care_context_reference,
                         );
+                        bundles.extend(bundle);
                         report.entries.push(ReceivedEntry {
                             care_context_reference: entry.care_context_reference.clone(),
                             resource_type,
@@ -101,10 +128,17 @@ pub(crate) async fn peer_hiu_transfer(
             transaction_id: push.transaction_id,
             ..Default::default()
         });
+    if !stored.sender_keys.insert(pair) {
+        stored.errors.push(format!(
+            "page {}: a key and nonce pair used before in this transfer",
+            push.page_number
+        ));
+    }
     stored.pages_received.push(push.page_number);
     stored.page_count = Some(push.page_count);
     stored.entries.extend(report.entries);
     stored.errors.extend(report.errors);
+    stored.bundles.insert(push.page_number, bundles);
     accepted()
 }
 

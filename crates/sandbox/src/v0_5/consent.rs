@@ -280,7 +280,20 @@ pub(crate) async fn hip_on_request(
     }
     match app.parse::<Callback<hi::hip_on_request::Body>>(&body) {
         Ok(cb) => {
-            app.state()
+            let mut state = app.state();
+            let answer = match (&cb.body.hi_request, &cb.error) {
+                (Some(_), None) => "ACKNOWLEDGED".to_string(),
+                (_, Some(e)) => e.message.clone(),
+                (None, None) => "NO ANSWER".to_string(),
+            };
+            if let Some(r) = state
+                .peer_hiu_reports
+                .values_mut()
+                .find(|r| r.request_id == cb.resp.request_id)
+            {
+                r.hip_answered = Some(answer);
+            }
+            state
                 .bridge_answers
                 .insert(cb.resp.request_id, to_json(&cb));
             accepted()
@@ -306,6 +319,18 @@ pub(crate) async fn hi_notify(
     if let Some(report) = state.peer_hiu_reports.get_mut(&n.transaction_id) {
         report.hip_notified =
             Some(format!("{:?}", n.status_notification.session_status).to_uppercase());
+        report.hip_statuses = n
+            .status_notification
+            .status_responses
+            .iter()
+            .map(|s| {
+                (
+                    s.care_context_reference.clone(),
+                    format!("{:?}", s.hi_status).to_uppercase(),
+                    s.description.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
     }
     accepted()
 }

@@ -51,6 +51,9 @@ pub struct AbhaProfile {
     pub pincode: Option<String>,
     /// The HIP linking token, while it is valid.
     pub linking_token: Option<LinkingToken>,
+    /// A linking-token request waiting for the OTP ABDM sent the patient (its transaction).
+    #[serde(default)]
+    pub token_otp_txn: Option<String>,
     /// Last change.
     pub updated_at: Option<DateTime<Utc>>,
 }

@@ -2,12 +2,21 @@
 
 mod abha;
 mod audit;
+mod consultation;
 mod facility;
+mod hip;
 mod patient;
 mod tokens;
 
 pub use abha::{AbhaProfile, LinkingToken};
 pub use audit::AuditEntry;
+pub use consultation::{
+    Attachment, Consultation, Diagnosis, Doctor, Investigation, LabValue, LinkState,
+    PrescriptionLine, Vitals,
+};
 pub use facility::HealthFacility;
+pub use hip::{
+    ArtefactStatus, Frequency, FrequencyUnit, HipArtefact, LinkRequest, Transfer, TransferState,
+};
 pub use patient::{Gender, Patient};
 pub use tokens::TokenDay;

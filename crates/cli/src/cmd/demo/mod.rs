@@ -16,6 +16,8 @@ use relay_client::ClinicKey;
 
 use crate::{Failure, Outcome};
 
+mod m2;
+
 /// Runs the flows on loopback.
 #[derive(clap::Args)]
 pub struct Demo {
@@ -34,12 +36,12 @@ pub struct Demo {
     relay: Option<String>,
 }
 
-fn step(n: u32, text: &str) {
+pub(super) fn step(n: u32, text: &str) {
     println!("\n[{n}] {text}");
 }
 
 /// Waits for `check` (20 s at most).
-async fn until(what: &str, mut check: impl FnMut() -> bool) -> Outcome {
+pub(super) async fn until(what: &str, mut check: impl FnMut() -> bool) -> Outcome {
     for _ in 0..400 {
         if check() {
             return Ok(());
@@ -147,7 +149,10 @@ impl Demo {
             timeout: Duration::from_secs(10),
         });
         let desk = Arc::new(Desk::new(
-            DeskConfig::new(Environment::EmbeddedSandbox, DEFAULT_SERVICE_ID),
+            DeskConfig {
+                sms_url: Some(format!("{sandbox_base}/sms/send")),
+                ..DeskConfig::new(Environment::EmbeddedSandbox, DEFAULT_SERVICE_ID)
+            },
             Arc::new(store),
             secrets,
             Arc::new(AnyGateway::V05(V05::new(client, DEFAULT_SERVICE_ID))),
@@ -162,11 +167,16 @@ impl Demo {
         let mut relay_config = relay_client::ClientConfig::new(&relay_base, relay_token, key);
         relay_config.backoff_min = Duration::from_millis(50);
         let running = desk.start(Some(relay_config));
-        let outcome = self.m1(&desk, &operator).await;
+        let outcome = async {
+            self.m1(&desk, &operator).await?;
+            println!("\nAll M1 flows completed.");
+            m2::run(&desk, &operator).await?;
+            println!("\nAll M2 flows completed.");
+            Ok::<(), Failure>(())
+        }
+        .await;
         running.stop().await;
-        outcome?;
-        println!("\nAll M1 flows completed.");
-        Ok(())
+        outcome
     }
 
     async fn m1(&self, desk: &Desk, operator: &Operator) -> Outcome {

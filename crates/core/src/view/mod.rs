@@ -11,6 +11,9 @@ use crate::engine::{OutboxItem, OutboxState, Parked, Work};
 use crate::error::Result;
 use crate::gateway::Gateway;
 
+mod hip;
+pub use hip::{ConsultationView, HipConsentView, TransferView};
+
 /// A patient as the desk shows one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,6 +72,8 @@ pub struct AbhaView {
     pub mobile: Option<String>,
     /// Whether ABDM has given this clinic a linking token for it (care contexts can be linked).
     pub can_link_records: bool,
+    /// ABDM sent an OTP to the ABHA's mobile: type it to get the linking token.
+    pub waiting_for_otp: bool,
 }
 
 impl AbhaView {
@@ -84,6 +89,7 @@ impl AbhaView {
                 .linking_token
                 .as_ref()
                 .is_some_and(|t| t.expires_at > Utc::now()),
+            waiting_for_otp: p.token_otp_txn.is_some(),
         }
     }
 }
