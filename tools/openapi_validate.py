@@ -88,6 +88,7 @@ def main():
             sys.exit(f"unknown argument {args[0]}")
     specs = load(spec_dir)
     passed = failed = skipped = 0
+    operations = set()
     with open(data) as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
@@ -138,6 +139,8 @@ def main():
                 print(f"line {number}: " + "\n  ".join(errors[:5]))
             else:
                 passed += 1
+                operations.add((item["method"], path))
+    print(f"{len(operations)} distinct specified operations")
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed else 0)
 

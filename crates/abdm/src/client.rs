@@ -257,28 +257,6 @@ impl GatewayClient {
         Self::accepted(response).await
     }
 
-    /// A HIP's data push to a HIU's `dataPushUrl` (an absolute URL, outside the gateway), with our
-    /// session token as ABDM's HIUs expect.
-    pub async fn push_to(&self, url: &str, body: &serde_json::Value) -> Result<(), AbdmError> {
-        for attempt in 0..2 {
-            let token = self.session_token().await?;
-            let response = self
-                .http
-                .post(url)
-                .bearer_auth(&token)
-                .json(body)
-                .send()
-                .await
-                .map_err(|e| Self::unreachable(url, e))?;
-            if response.status().as_u16() == 401 && attempt == 0 {
-                self.forget_token().await;
-                continue;
-            }
-            return Self::accepted(response).await;
-        }
-        unreachable!("the loop returns on its second pass")
-    }
-
     /// Links a health facility (HFR id) to our bridge as HIP and/or HIU
     /// (`POST /v1/bridges/MutipleHRPAddUpdateServices`, spelled as ABDM spells it). ABDM answers 200
     /// with a list whose first element has `servicesLinked`, or an `error` (code 2500 when the facility

@@ -51,6 +51,11 @@ impl AbdmError {
         }
     }
 
+    /// Whether nothing was reached (no connection, or it broke): the network, not the call.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, AbdmError::Unreachable { .. })
+    }
+
     /// Whether the gateway refused our credentials (not this call).
     pub fn is_credentials(&self) -> bool {
         matches!(self, AbdmError::Credentials { .. })

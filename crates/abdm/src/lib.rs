@@ -77,6 +77,20 @@ pub trait Operation {
 }
 
 /// `()` when the optional argument is absent.
+/// `Debug` for a wire type that carries a secret: only the fields named are shown.
+macro_rules! debug_showing {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use debug_showing;
+
 macro_rules! or_unit {
     () => {
         ()

@@ -1,10 +1,10 @@
-//! `deskctl demo` runs every M1 and M2 flow against the embedded sandbox and relay, and everything it sent
+//! `deskctl demo` runs every M1, M2 and M3 flow against the embedded sandbox and relay, and everything it sent
 //! and received validates against NHA's OpenAPI.
 
 use std::process::Command;
 
 #[test]
-fn demo_runs_the_m1_and_m2_flows_and_its_exchange_log_matches_nha_openapi() {
+fn demo_runs_the_m1_m2_and_m3_flows_and_its_exchange_log_matches_nha_openapi() {
     let dir = std::env::temp_dir().join(format!("deskctl-demo-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("exchange.jsonl");
@@ -35,6 +35,8 @@ fn demo_runs_the_m1_and_m2_flows_and_its_exchange_log_matches_nha_openapi() {
         "the clinic texted an OTP to \"XXXXXX2233\"",
         "linked: \"OPD visit",
         "All M2 flows completed.",
+        "granted; 8 record(s) arrived in 1 page(s), every checksum and tag verified",
+        "All M3 flows completed.",
     ] {
         assert!(
             stdout.contains(expected),
@@ -64,8 +66,97 @@ fn demo_runs_the_m1_and_m2_flows_and_its_exchange_log_matches_nha_openapi() {
     assert!(check.status.success(), "{report}");
     let summary = report.lines().last().unwrap_or_default();
     let passed: usize = summary.split(' ').next().unwrap().parse().unwrap();
-    assert!(passed >= 30 && summary.contains(" 0 failed"), "{report}");
+    assert!(passed >= 40 && summary.contains(" 0 failed"), "{report}");
+    // M1, M2 and M3 together exercise at least 35 distinct operations of NHA's specs.
+    let operations: usize = report
+        .lines()
+        .find_map(|l| l.strip_suffix(" distinct specified operations"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(operations >= 35, "{report}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// With real bundles served by the peer hospital, every one arrives exactly as sent and every
+/// Composition section entry of each is accounted for in its view.
+#[test]
+fn demo_receives_real_bundles_exactly_and_views_account_for_every_entry() {
+    let shared = std::env::var_os("ABDM_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
+                .join("../../../shared")
+        });
+    let examples = shared.join("fhir-examples");
+    let out = std::env::temp_dir().join(format!("deskctl-received-{}", std::process::id()));
+    let run = Command::new(env!("CARGO_BIN_EXE_deskctl"))
+        .args(["demo", "--callback-delay-ms", "20", "--records"])
+        .arg(&examples)
+        .arg("--received-out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let mut sources: Vec<serde_json::Value> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| read(&p))
+        .collect();
+    let count = sources.len();
+    assert!(count >= 7);
+    for n in 1..=count {
+        let bundle = read(&out.join(format!("{n}.bundle.json")));
+        let at = sources
+            .iter()
+            .position(|s| *s == bundle)
+            .unwrap_or_else(|| panic!("{n}.bundle.json matches no source"));
+        sources.remove(at);
+        let view = read(&out.join(format!("{n}.view.json")));
+        fn count_view(sections: &serde_json::Value) -> usize {
+            sections.as_array().map_or(0, |all| {
+                all.iter()
+                    .map(|s| {
+                        s["rows"].as_array().map_or(0, Vec::len)
+                            + s["missing"].as_array().map_or(0, Vec::len)
+                            + count_view(&s["sections"])
+                    })
+                    .sum()
+            })
+        }
+        fn count_bundle(sections: &serde_json::Value) -> usize {
+            sections.as_array().map_or(0, |all| {
+                all.iter()
+                    .map(|s| {
+                        s["entry"].as_array().map_or(0, Vec::len) + count_bundle(&s["section"])
+                    })
+                    .sum()
+            })
+        }
+        let composition = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| r["resourceType"] == "Composition")
+            .unwrap();
+        assert_eq!(
+            count_view(&view["sections"]),
+            count_bundle(&composition["section"]),
+            "{n}.view.json"
+        );
+    }
+    assert!(sources.is_empty(), "not received: {}", sources.len());
+    assert!(!out.join(format!("{}.bundle.json", count + 1)).exists());
+    std::fs::remove_dir_all(&out).ok();
 }
 
 #[test]

@@ -78,6 +78,11 @@ pub struct DeskConfig {
     pub sms_url: Option<String>,
     /// How long a patient-initiated link OTP is valid.
     pub link_otp_valid_for: Duration,
+    /// How long to wait for the rest of a push once a page came, before failing it.
+    pub push_wait: Duration,
+    /// Whether health data may be pushed to this computer or a private network (only the
+    /// embedded sandbox's peer hospitals live there).
+    pub allow_local_push: bool,
 }
 
 impl DeskConfig {
@@ -92,6 +97,8 @@ impl DeskConfig {
             outbox: OutboxPolicy::default(),
             sms_url: None,
             link_otp_valid_for: Duration::from_secs(10 * 60),
+            push_wait: Duration::from_secs(10 * 60),
+            allow_local_push: environment == Environment::EmbeddedSandbox,
         }
     }
 }
@@ -126,9 +133,10 @@ pub struct Status {
 pub struct Desk<G: Gateway = AnyGateway> {
     pub(crate) config: DeskConfig,
     pub(crate) store: Arc<Store>,
-    /// Where per-consent keys go (deleting one erases its records); the hiu room (M3) uses it.
-    #[allow(dead_code)]
+    /// Where per-consent keys go (deleting one erases its records).
     pub(crate) secrets: Arc<dyn Secrets>,
+    /// The relay, once started (push paths are opened there).
+    pub(crate) relay: std::sync::Mutex<Option<relay_client::ClientConfig>>,
     pub(crate) gateway: Arc<G>,
     /// For the SMS provider (ABDM calls go through the gateway).
     pub(crate) http: reqwest::Client,
@@ -154,6 +162,7 @@ impl<G: Gateway> Desk<G> {
             store,
             secrets,
             gateway,
+            relay: std::sync::Mutex::new(None),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
                 .build()

@@ -72,7 +72,16 @@ impl DeskError {
 
     /// Whether the storage failed (a message that hit it is offered again, not set aside).
     pub fn is_storage(&self) -> bool {
-        matches!(self, DeskError::Store(_))
+        // Only the disk or the key failing is worth offering the message again; a record that
+        // does not read (damaged, or from another version) would block the stream for ever.
+        matches!(
+            self,
+            DeskError::Store(
+                desk_store::StoreError::Storage(_)
+                    | desk_store::StoreError::Key(_)
+                    | desk_store::StoreError::KeyMissing { .. }
+            )
+        )
     }
 }
 

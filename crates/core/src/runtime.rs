@@ -35,6 +35,12 @@ impl<G: Gateway> Desk<G> {
             Err(e) => tracing::error!(error = %e, "cannot replay parked messages"),
             _ => {}
         }
+        // Records whose consent ended while the desk was off are made unreadable before anything
+        // else runs.
+        if let Err(e) = self.archive_due() {
+            tracing::error!(error = %e, "cannot archive records whose consent ended");
+        }
+        *self.relay.lock().expect("relay config") = relay.clone();
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let desk = self.clone();
@@ -47,7 +53,7 @@ impl<G: Gateway> Desk<G> {
         }
         let desk = self.clone();
         let mut rx = stop_rx;
-        let every = (desk.config.answer_timeout / 4)
+        let every = (desk.config.answer_timeout.min(desk.config.push_wait) / 4)
             .clamp(Duration::from_millis(100), Duration::from_secs(30));
         tasks.push(tokio::spawn(async move {
             loop {

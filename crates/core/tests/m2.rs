@@ -474,11 +474,18 @@ async fn answer(rig: &Rig, id: &str) -> Value {
 /// texted to her.
 async fn link_init(rig: &Rig, patient: Uuid, visit: Uuid) -> (Value, String) {
     let op = rig.sandbox.operator();
+    let started = rig
+        .admin(
+            "/admin/discover",
+            json!({"abha": ASHA, "hipId": DEFAULT_SERVICE_ID}),
+        )
+        .await;
+    answer(rig, started["requestId"].as_str().unwrap()).await;
     let before = op.sms_count(ASHA_MOBILE).await.unwrap();
     let r = op
         .post(
             "/admin/link/init",
-            json!({"abha": "asha.kumari@sbx", "hipId": DEFAULT_SERVICE_ID, "transactionId": Uuid::new_v4(),
+            json!({"abha": "asha.kumari@sbx", "hipId": DEFAULT_SERVICE_ID, "transactionId": started["transactionId"],
                    "patientReference": patient.to_string(), "careContexts": [visit.to_string()]}),
         )
         .await
@@ -624,6 +631,45 @@ async fn too_many_wrong_link_otps_close_the_request() {
     let late = link_confirm(&rig, &link_ref, &otp).await;
     assert!(error_message(&late).contains("closed"), "{late}");
     assert_eq!(rig.desk.consultations(asha).unwrap()[0].link, "no_abha");
+
+    // New requests do not add guesses up: each closes the one before, and after five in an
+    // hour no more OTPs are texted.
+    let (first, _) = link_init(&rig, asha, visit.id).await;
+    let (_, second_otp) = link_init(&rig, asha, visit.id).await;
+    let old = link_confirm(
+        &rig,
+        first["link"]["referenceNumber"].as_str().unwrap(),
+        &second_otp,
+    )
+    .await;
+    assert!(error_message(&old).contains("closed"), "{old}");
+    for _ in 0..2 {
+        link_init(&rig, asha, visit.id).await;
+    }
+    let texted = rig.sandbox.operator().sms_count(ASHA_MOBILE).await.unwrap();
+    let started = rig
+        .admin(
+            "/admin/discover",
+            json!({"abha": ASHA, "hipId": DEFAULT_SERVICE_ID}),
+        )
+        .await;
+    answer(&rig, started["requestId"].as_str().unwrap()).await;
+    let sixth = rig
+        .admin(
+            "/admin/link/init",
+            json!({"abha": "asha.kumari@sbx", "hipId": DEFAULT_SERVICE_ID, "transactionId": started["transactionId"],
+                   "patientReference": asha.to_string(), "careContexts": [visit.id.to_string()]}),
+        )
+        .await;
+    let refused = answer(&rig, sixth["requestId"].as_str().unwrap()).await;
+    assert!(
+        error_message(&refused).contains("Too many link requests"),
+        "{refused}"
+    );
+    assert_eq!(
+        rig.sandbox.operator().sms_count(ASHA_MOBILE).await.unwrap(),
+        texted
+    );
     rig.stop().await;
 }
 

@@ -141,12 +141,8 @@ impl Gateway for Fake {
     async fn register_bridge(&self, _: &str) -> Result<(), AbdmError> {
         Ok(())
     }
-    async fn push_page(
-        &self,
-        _: &str,
-        _: &desk_core::gateway::hip::DataPage,
-    ) -> Result<(), AbdmError> {
-        Ok(())
+    fn page_body(&self, _: &desk_core::gateway::hip::DataPage) -> Value {
+        Value::Null
     }
 }
 

@@ -157,6 +157,13 @@ impl std::str::FromStr for ClinicPublicKey {
         let raw: [u8; 32] = bytes
             .try_into()
             .map_err(|b: Vec<u8>| SealError::BadKey(format!("{} bytes", b.len())))?;
+        // A low-order point would make every agreement with it predictable: sealed messages
+        // would be readable by anyone.
+        let probe = x25519_dalek::EphemeralSecret::random_from_rng(rand_core::OsRng)
+            .diffie_hellman(&x25519_dalek::PublicKey::from(raw));
+        if !probe.was_contributory() {
+            return Err(SealError::BadKey("a weak (low-order) key".into()));
+        }
         Ok(Self(raw))
     }
 }

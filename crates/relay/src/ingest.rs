@@ -122,20 +122,49 @@ pub(crate) async fn push(
     if transaction.len() > MAX_REQUEST_ID {
         return relay.refuse_input(StatusCode::BAD_REQUEST, "transactionId is too long");
     }
-    let dedupe = format!("push:{transaction}:{page}");
+    // The desk learns which of its push paths a page came by (the hash of its token), so a HIP
+    // holding one path cannot push into another request; pages are deduplicated per path, so
+    // neither can it get a page of another transaction stored first.
+    let path_id = crate::hex(&sha256(token.as_bytes()));
+    if let Err(r) = relay.charge_push_path(&path_id, bytes.len()) {
+        return r;
+    }
+    let dedupe = format!("push:{path_id}:{transaction}:{page}");
     relay
         .store_message(
             clinic,
             dedupe,
             "/v0.5/health-information/transfer".into(),
-            None,
+            Some(path_id),
             MessageKind::Push,
             bytes,
         )
         .await
 }
 
+/// The most pages and bytes one push path takes (a transfer's worth; the rest is refused so that
+/// whoever holds a push URL cannot fill the clinic's mailbox).
+const PUSH_PATH_PAGES: u32 = 10_000;
+const PUSH_PATH_BYTES: u64 = 1 << 30;
+
 impl Relay {
+    /// Counts a push against its path's allowance.
+    fn charge_push_path(&self, path_id: &str, bytes: usize) -> Result<(), Response> {
+        let mut usage = self.push_usage.lock().expect("push usage");
+        if usage.len() > 100_000 {
+            usage.clear(); // Bounded: expired paths are forgotten wholesale.
+        }
+        let used = usage.entry(path_id.to_string()).or_insert((0, 0));
+        if used.0 >= PUSH_PATH_PAGES || used.1 + bytes as u64 > PUSH_PATH_BYTES {
+            return Err(crate::reject(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "this push path has taken all it takes",
+            ));
+        }
+        *used = (used.0 + 1, used.1 + bytes as u64);
+        Ok(())
+    }
+
     fn check_json_type(&self, headers: &HeaderMap) -> Result<(), Response> {
         let json_type = headers
             .get("content-type")

@@ -262,6 +262,8 @@ pub(crate) struct Relay {
     /// Turns true when the server stops: streams end.
     pub closing: tokio::sync::watch::Sender<bool>,
     pub metrics: Metrics,
+    /// Pages and bytes taken per push path (by the hash of its token).
+    pub push_usage: Mutex<HashMap<String, (u32, u64)>>,
 }
 
 pub(crate) type Shared = Arc<Relay>;
@@ -358,6 +360,7 @@ impl RelayServer {
             by_service,
             store,
             metrics: Metrics::default(),
+            push_usage: Mutex::new(HashMap::new()),
             config,
         });
         let base = relay.config.base_path.trim_end_matches('/').to_string();

@@ -49,6 +49,12 @@ pub mod kind {
     pub const HI_REQUEST: u8 = b'D';
     /// M3: received health records (under a per-consent key).
     pub const HEALTH_RECORD: u8 = b'E';
+    /// M2: what a discovery offered, by transaction (link/init must follow one).
+    pub const HIP_INDEX: u8 = b'B';
+    /// M3: pages of a data push waiting for the rest (still Fidelius ciphertext).
+    pub const PUSH_PAGE: u8 = b'G';
+    /// M3: transaction id → data request.
+    pub const HIU_INDEX: u8 = b'J';
     /// Staff accounts.
     pub const STAFF: u8 = b'Z';
 }

@@ -21,16 +21,18 @@ pub struct TxnResponse {
 }
 
 /// `{otp, txnId}`, the body of every OTP verification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OtpBody {
     pub otp: String,
     pub txn_id: String,
 }
 
+crate::debug_showing!(OtpBody { txn_id });
+
 /// The ABHA profile as the service returns it (`UserDTO`, `CreateAccountJwtResponse`): every field
 /// optional because each endpoint returns a different subset.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +77,16 @@ pub struct Profile {
     pub token: Option<String>,
 }
 
+crate::debug_showing!(Profile {
+    health_id_number,
+    health_id,
+    name,
+    gender,
+    year_of_birth,
+    auth_methods,
+    new
+});
+
 /// Login methods of an ABHA account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -91,11 +103,13 @@ pub mod generate_otp {
     //! number" (`AadharOtpGenerateRequestPayLoad` → `TxnResponse`).
     use super::*;
 
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Body {
         /// 12 digits.
         pub aadhaar: String,
     }
+
+    crate::debug_showing!(Body {});
 
     pub type Response = TxnResponse;
     crate::operation!(Post "/v1/registration/aadhaar/generateOtp", HealthId, Body, response = Response, spec = "healthid-1.0.yaml");
@@ -236,13 +250,15 @@ pub mod auth_init {
 }
 
 /// `JwtResponse`: the user's X-token after login.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenResponse {
     pub token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
+
+crate::debug_showing!(TokenResponse {});
 
 pub mod confirm_with_aadhaar_otp {
     //! `POST /v1/auth/confirmWithAadhaarOtp` — login with the Aadhaar OTP

@@ -25,13 +25,15 @@ pub mod add_contexts {
         pub link: Link,
     }
 
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[derive(Clone, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Link {
         /// The linking token from `on-confirm`.
         pub access_token: String,
         pub patient: LinkedPatient,
     }
+
+    crate::debug_showing!(Link { patient });
 
     crate::operation!(Post "/v0.5/links/link/add-contexts", Gateway, Request<Body>, callback = super::on_add_contexts::Endpoint, spec = "gateway-0.5.yaml");
 }
@@ -156,12 +158,14 @@ pub mod confirm {
         pub confirmation: Confirmation,
     }
 
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[derive(Clone, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Confirmation {
         pub link_ref_number: String,
         pub token: String,
     }
+
+    crate::debug_showing!(Confirmation { link_ref_number });
 
     crate::operation!(Post "/v0.5/links/link/confirm", Bridge, Request<Body>, callback = super::on_confirm::Endpoint, spec = "hip-0.5.yaml");
 }

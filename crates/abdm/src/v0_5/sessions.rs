@@ -7,7 +7,7 @@ pub mod sessions {
     //! `POST /v0.5/sessions` — "Get access token" (gateway spec, *sessions*).
     use super::*;
 
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Body {
         pub client_id: String,
@@ -17,6 +17,11 @@ pub mod sessions {
         pub refresh_token: Option<String>,
     }
 
+    crate::debug_showing!(Body {
+        client_id,
+        grant_type
+    });
+
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub enum GrantType {
@@ -25,7 +30,7 @@ pub mod sessions {
     }
 
     /// `SessionResponse`.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Response {
         pub access_token: String,
@@ -37,6 +42,11 @@ pub mod sessions {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token_type: Option<String>,
     }
+
+    crate::debug_showing!(Response {
+        expires_in,
+        token_type
+    });
 
     crate::operation!(Post "/v0.5/sessions", Gateway, Body, response = Response, spec = "gateway-0.5.yaml");
 }

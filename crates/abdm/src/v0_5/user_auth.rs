@@ -151,7 +151,7 @@ pub mod on_confirm {
         pub auth: Option<Auth>,
     }
 
-    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[derive(Clone, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Auth {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +161,8 @@ pub mod on_confirm {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub validity: Option<Validity>,
     }
+
+    crate::debug_showing!(Auth { patient, validity });
 
     /// `PatientDemographicResponse`.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

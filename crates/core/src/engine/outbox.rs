@@ -245,6 +245,13 @@ impl<G: Gateway> Desk<G> {
                 return Ok(());
             };
             let now = Utc::now();
+            let is_job = matches!(it.work, Work::Job(_));
+            if it.state != OutboxState::Queued {
+                // ABDM answered (or refused) before this send was recorded: its state stands.
+                it.sent_at = Some(now);
+                put_item(w, &it);
+                return Ok(());
+            }
             match outcome {
                 Ok(()) => {
                     it.sent_at = Some(now);
@@ -256,17 +263,21 @@ impl<G: Gateway> Desk<G> {
                         it.work = Work::Finished;
                     }
                 }
-                Err(e) if e.is_retryable() && !matches!(e, abdm::AbdmError::Unreachable { .. }) => {
+                // A job talks to others than ABDM (a hospital, the SMS provider, the relay):
+                // when they cannot be reached it backs off alone instead of holding the queue.
+                Err(e) if e.is_retryable() && (is_job || !e.is_unreachable()) => {
                     it.attempts += 1;
                     let reason = DeskError::from(e).to_string();
                     if it.attempts >= policy.max_attempts {
-                        let why =
-                            format!("ABDM failed it {} times; set aside: {reason}", it.attempts);
+                        let why = format!("failed {} times; set aside: {reason}", it.attempts);
                         it.state = failed(why.clone());
                         self.job_failed(w, &it.work, &why)?;
+                        if is_job {
+                            it.work = Work::Finished; // Nothing to retry by hand; no OTP kept.
+                        }
                         w.delete::<Pending>(&Id::uuid(it.request_id))?;
                         w.audit(
-                            "ABDM call set aside",
+                            "call set aside",
                             format!("{}: {why}", it.label),
                             it.patient_id,
                         )?;
@@ -280,8 +291,8 @@ impl<G: Gateway> Desk<G> {
                     }
                     it.last_error = Some(reason);
                 }
-                Err(e @ abdm::AbdmError::Unreachable { .. }) => {
-                    it.last_error = Some(DeskError::from(e).to_string());
+                Err(e) if e.is_unreachable() => {
+                    it.last_error = Some(DeskError::from(e).to_string())
                 }
                 Err(e) => {
                     let reason = DeskError::from(e).to_string();
@@ -291,7 +302,7 @@ impl<G: Gateway> Desk<G> {
                     it.last_error = Some(reason.clone());
                     w.delete::<Pending>(&Id::uuid(it.request_id))?;
                     w.audit(
-                        "ABDM call failed",
+                        "call failed",
                         format!("{}: {reason}", it.label),
                         it.patient_id,
                     )?;
@@ -313,20 +324,6 @@ impl<G: Gateway> Desk<G> {
             }
             Work::Job(job) => self.run_job(job).await,
             Work::Finished => Ok(()),
-        }
-    }
-
-    /// A job given up on: its room stops what it was doing and says why.
-    fn job_failed(&self, w: &mut Writer<'_>, work: &Work, reason: &str) -> Result<()> {
-        let Work::Job(Job::Hip(job)) = work else {
-            return Ok(());
-        };
-        self.hip_job_failed(w, job, reason)
-    }
-    /// Runs a job: builds what it sends, now.
-    async fn run_job(&self, job: &Job) -> std::result::Result<(), abdm::AbdmError> {
-        match job {
-            Job::Hip(job) => self.run_hip_job(job).await,
         }
     }
 
@@ -368,6 +365,7 @@ impl<G: Gateway> Desk<G> {
                             let _ = self.store.write(|w| w.audit("outbox paused", reason, None));
                             continue;
                         }
+                        _ if matches!(item.work, Work::Job(_)) => {}
                         Err(abdm::AbdmError::Unreachable { detail, .. }) => {
                             self.set_abdm(Reachability::Offline {
                                 reason: detail.clone(),
@@ -378,7 +376,8 @@ impl<G: Gateway> Desk<G> {
                             backoff = policy.backoff_min;
                         }
                     }
-                    let offline = matches!(outcome, Err(abdm::AbdmError::Unreachable { .. }));
+                    let offline = matches!(item.work, Work::Call(_))
+                        && matches!(outcome, Err(abdm::AbdmError::Unreachable { .. }));
                     if let Err(e) = self.record(&item, outcome) {
                         tracing::error!(error = %e, "cannot record an outbox item's outcome");
                     }

@@ -2,7 +2,7 @@
 //! and jobs built at send time.
 
 use chrono::{DateTime, Utc};
-use desk_store::{kind, Id, Record};
+use desk_store::{kind, Id, Record, Writer};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,6 +13,8 @@ pub enum Step {
     Identity(crate::identity::Step),
     /// M2: the clinic as HIP.
     Hip(crate::hip::Step),
+    /// M3: the clinic as HIU.
+    Hiu(crate::hiu::Step),
 }
 
 /// Outbox work built at send time rather than stored as a body, by room.
@@ -20,6 +22,8 @@ pub enum Step {
 pub enum Job {
     /// M2: the clinic as HIP.
     Hip(crate::hip::Job),
+    /// M3: the clinic as HIU.
+    Hiu(crate::hiu::Job),
 }
 
 /// An ABDM request waiting for its callback, by request id.
@@ -41,5 +45,29 @@ impl Record for Pending {
     const KIND: u8 = kind::PENDING;
     fn id(&self) -> Id {
         Id::uuid(self.request_id)
+    }
+}
+
+impl<G: crate::gateway::Gateway> crate::desk::Desk<G> {
+    /// Runs a job: builds what it sends, now (outside any store write).
+    pub(crate) async fn run_job(&self, job: &Job) -> std::result::Result<(), abdm::AbdmError> {
+        match job {
+            Job::Hip(job) => self.run_hip_job(job).await,
+            Job::Hiu(job) => self.run_hiu_job(job).await,
+        }
+    }
+
+    /// A job given up on: its room stops what it was doing and says why.
+    pub(crate) fn job_failed(
+        &self,
+        w: &mut Writer<'_>,
+        work: &super::Work,
+        reason: &str,
+    ) -> crate::error::Result<()> {
+        match work {
+            super::Work::Job(Job::Hip(job)) => self.hip_job_failed(w, job, reason),
+            super::Work::Job(Job::Hiu(job)) => self.hiu_job_failed(w, job, reason),
+            _ => Ok(()),
+        }
     }
 }

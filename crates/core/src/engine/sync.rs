@@ -81,10 +81,22 @@ impl<G: Gateway> Desk<G> {
             Ok(body) => body,
             Err(reason) => return self.park(d, None, reason),
         };
-        let event = match self.gateway.read(&d.path, body) {
+        let mut event = match self.gateway.read(&d.path, body) {
             Ok(event) => event,
             Err(reason) => return self.park(d, Some(body), &reason),
         };
+        // A data push counts only as one: it came by one of our push paths, which the relay
+        // names (never a callback that merely looks like a push).
+        if let Event::Request {
+            request: Incoming::DataPushed(push),
+            ..
+        } = &mut event
+        {
+            if d.kind != MessageKind::Push {
+                return self.park(d, None, "a data push that did not come by a push path");
+            }
+            push.path_id = d.service_id.clone();
+        }
         let applied = self.store.write(|w| -> Result<()> {
             if committed(w)? >= d.seq {
                 return Ok(()); // Already applied: a resend after a lost ack.
@@ -115,7 +127,14 @@ impl<G: Gateway> Desk<G> {
                 path: d.path.clone(),
                 kind: d.kind,
                 received_at: d.received_at.clone(),
-                body: body.cloned(),
+                // A large push that cannot be applied is not worth keeping: whoever holds a push
+                // URL could otherwise fill the desk's disk with junk pages.
+                body: body
+                    .filter(|b| {
+                        d.kind != MessageKind::Push
+                            || serde_json::to_vec(b).map_or(0, |v| v.len()) <= 1 << 20
+                    })
+                    .cloned(),
                 reason: reason.to_string(),
                 parked_at: Utc::now(),
             });
@@ -155,6 +174,15 @@ impl<G: Gateway> Desk<G> {
         Ok(applied)
     }
 
+    /// A refused or unanswered call: its room marks what it was for.
+    pub(crate) fn refused(&self, w: &mut Writer<'_>, step: &Step, reason: &str) -> Result<()> {
+        match step {
+            Step::Hip(step) => self.hip_refused(w, step, reason),
+            Step::Hiu(step) => self.hiu_refused(w, step, reason),
+            Step::Identity(_) => Ok(()),
+        }
+    }
+
     /// Routes one event to its room. Answers find their flow by the pending request; a late,
     /// duplicated or foreign answer is logged and ignored.
     fn on_event(&self, w: &mut Writer<'_>, event: Event) -> Result<()> {
@@ -181,15 +209,14 @@ impl<G: Gateway> Desk<G> {
                             at: Utc::now(),
                         },
                     )?;
-                    if let Step::Hip(step) = &pending.step {
-                        self.hip_refused(w, step, &reason)?;
-                    }
+                    self.refused(w, &pending.step, &reason)?;
                     w.audit("ABDM refused a request", reason, pending.patient_id)?;
                     return Ok(());
                 }
                 match pending.step.clone() {
                     Step::Identity(step) => self.identity_answer(w, &pending, step, answer),
                     Step::Hip(step) => self.hip_answer(w, &pending, step, answer),
+                    Step::Hiu(step) => self.hiu_answer(w, &pending, step, answer),
                 }
             }
             Event::Request {
@@ -197,6 +224,9 @@ impl<G: Gateway> Desk<G> {
                 request,
             } => match request {
                 Incoming::ProfileShared(profile) => self.on_share(w, request_id, profile),
+                hiu @ (Incoming::HiuConsent(_) | Incoming::DataPushed(_)) => {
+                    self.hiu_request(w, request_id, hiu)
+                }
                 hip => self.hip_request(w, request_id, hip),
             },
         }

@@ -34,6 +34,13 @@ impl<G: Gateway> Desk<G> {
             let reason =
                 format!("ABDM did not answer within {minutes} minutes; start this step again");
             self.store.write(|w| -> Result<()> {
+                // The answer may have been applied since the look above.
+                let still = w.get::<Pending>(&Id::uuid(pending.request_id))?.is_some()
+                    && w.get::<OutboxItem>(&Id::number(pending.outbox_id))?
+                        .is_some_and(|i| matches!(i.state, OutboxState::WaitingForAbdm { .. }));
+                if !still {
+                    return Ok(());
+                }
                 finish(
                     w,
                     &pending,
@@ -42,9 +49,7 @@ impl<G: Gateway> Desk<G> {
                         at: now,
                     },
                 )?;
-                if let crate::engine::Step::Hip(step) = &pending.step {
-                    self.hip_refused(w, step, &reason)?;
-                }
+                self.refused(w, &pending.step, &reason)?;
                 w.audit("ABDM did not answer", reason.clone(), pending.patient_id)?;
                 Ok(())
             })?;
@@ -88,6 +93,12 @@ impl<G: Gateway> Desk<G> {
         }
         if let Err(e) = self.drop_expired_tokens() {
             tracing::error!(error = %e, "cannot drop expired linking tokens");
+        }
+        if let Err(e) = self.archive_due() {
+            tracing::error!(error = %e, "cannot archive records whose consent ended");
+        }
+        if let Err(e) = self.expire_stalled_transfers() {
+            tracing::error!(error = %e, "cannot check transfers in progress");
         }
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::hip::{DiscoveredPatient, LinkOtpSent, LinkedContexts, Refusal, TransferReport};
+use super::hiu::DataAsk;
 
 /// How a patient proves an ABHA is theirs to a HIP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,5 +133,38 @@ pub enum Call {
         info: String,
         /// The clinic's name.
         hip_name: String,
+    },
+    /// HIU: ask the patient for consent.
+    ConsentRequestInit {
+        /// What is asked.
+        ask: desk_store::ConsentAsk,
+        /// Where the consent manager notifies us (our bridge URL).
+        notification_url: String,
+    },
+    /// HIU: where does our consent request stand?
+    ConsentRequestStatus {
+        /// The consent manager's id of it.
+        consent_request_id: String,
+    },
+    /// HIU: a consent notice received.
+    HiuOnNotify {
+        /// The notice's request id.
+        answers: Uuid,
+        /// The artefacts it named.
+        consent_ids: Vec<Uuid>,
+    },
+    /// HIU: fetch a granted artefact.
+    FetchConsent {
+        /// Its id.
+        consent_id: Uuid,
+    },
+    /// HIU: ask for the data an artefact grants.
+    DataRequest(DataAsk),
+    /// HIU: how a transfer to us went.
+    HiuTransferred {
+        /// Per care context.
+        report: TransferReport,
+        /// The HIP that sent it.
+        hip_id: String,
     },
 }

@@ -4,6 +4,7 @@ use desk_store::{Gender, Secret};
 use uuid::Uuid;
 
 use super::hip::{ConsentNotice, DiscoverQuery, HiRequest, LinkConfirmRequest, LinkInitRequest};
+use super::hiu::{DataPush, FetchedArtefact, HiuConsentNotice};
 use super::AuthMode;
 
 /// A message from ABDM.
@@ -44,6 +45,20 @@ pub enum Answer {
     ContextsLinked,
     /// ABDM acknowledged (an SMS sent, a notification taken).
     Acknowledged,
+    /// HIU: the consent manager took our consent request.
+    ConsentRequested {
+        /// Its id there.
+        consent_request_id: String,
+    },
+    /// HIU: where our consent request stands.
+    ConsentRequestState(HiuConsentNotice),
+    /// HIU: a fetched artefact.
+    Artefact(Box<FetchedArtefact>),
+    /// HIU: our data request was taken.
+    DataRequested {
+        /// ABDM's transaction.
+        transaction_id: Uuid,
+    },
     /// An error answer.
     Refused {
         /// ABDM's code.
@@ -68,6 +83,10 @@ pub enum Incoming {
     Consent(ConsentNotice),
     /// HIP: a request for data under an artefact.
     HealthInformation(HiRequest),
+    /// HIU: our consent request was decided, or an artefact ended.
+    HiuConsent(HiuConsentNotice),
+    /// HIU: a page of data pushed to us.
+    DataPushed(Box<DataPush>),
 }
 
 /// The profile a patient shares by scanning the counter QR.

@@ -13,6 +13,7 @@ mod abha;
 mod call;
 mod event;
 pub mod hip;
+pub mod hiu;
 pub mod v0_5;
 
 use std::future::Future;
@@ -105,12 +106,9 @@ pub trait Gateway: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), AbdmError>> + Send;
     /// Registers the bridge URL (the relay's public address).
     fn register_bridge(&self, url: &str) -> impl Future<Output = Result<(), AbdmError>> + Send;
-    /// Pushes one page of health data to a HIU's `dataPushUrl`.
-    fn push_page(
-        &self,
-        url: &str,
-        page: &hip::DataPage,
-    ) -> impl Future<Output = Result<(), AbdmError>> + Send;
+    /// The body of one page of health data for a HIU's `dataPushUrl` (the desk posts it itself:
+    /// a push goes to a hospital, never with the clinic's ABDM session).
+    fn page_body(&self, page: &hip::DataPage) -> Value;
 }
 
 /// A gateway chosen at run time (the clinic's setting).
@@ -153,7 +151,7 @@ impl Gateway for AnyGateway {
     async fn register_bridge(&self, url: &str) -> Result<(), AbdmError> {
         self.inner().register_bridge(url).await
     }
-    async fn push_page(&self, url: &str, page: &hip::DataPage) -> Result<(), AbdmError> {
-        self.inner().push_page(url, page).await
+    fn page_body(&self, page: &hip::DataPage) -> Value {
+        self.inner().page_body(page)
     }
 }

@@ -21,10 +21,21 @@ impl<G: Gateway> Desk<G> {
         let id = notice.consent_id;
         let known = w.get::<HipArtefact>(&Id::uuid(id))?;
         match (notice.status, notice.grant, known) {
-            (ArtefactStatus::Granted, _, Some(old)) if old.status != ArtefactStatus::Granted => {
+            (ArtefactStatus::Granted, _, Some(old)) => {
+                // Granted once is granted as it was: a repeat cannot widen it or reset its
+                // frequency count, and an ended artefact never comes back.
                 w.audit(
-                    "consent grant ignored: the artefact was ended before",
+                    "repeated consent grant ignored",
                     format!("{id} is {:?}", old.status),
+                    None,
+                )?;
+            }
+            (ArtefactStatus::Granted, Some(g), None)
+                if g.care_contexts.len() > crate::hiu::MAX_CARE_CONTEXTS =>
+            {
+                w.audit(
+                    "consent grant refused: too many care contexts",
+                    format!("{id} names {}", g.care_contexts.len()),
                     None,
                 )?;
             }
@@ -76,8 +87,31 @@ impl<G: Gateway> Desk<G> {
                 )?;
             }
             (status, _, None) => {
+                // Kept as ended, so that a grant arriving later (reordered, redelivered) cannot
+                // bring it to life.
+                w.put(&HipArtefact {
+                    consent_id: id,
+                    status,
+                    patient: String::new(),
+                    hiu_id: None,
+                    requester: None,
+                    purpose: String::new(),
+                    care_contexts: vec![],
+                    hi_types: vec![],
+                    from: Utc::now(),
+                    to: Utc::now(),
+                    erase_at: Utc::now(),
+                    frequency: desk_store::Frequency {
+                        unit: desk_store::FrequencyUnit::Hour,
+                        value: 1,
+                        repeats: 0,
+                    },
+                    signature: String::new(),
+                    received_at: Utc::now(),
+                    uses: vec![],
+                });
                 w.audit(
-                    "consent notice for an artefact never granted here",
+                    "consent ended before its grant came",
                     format!("{id} is {status:?}"),
                     None,
                 )?;

@@ -35,15 +35,12 @@ pub(super) fn still_granted(
     }
 }
 
-/// Plain http is accepted only on this machine (tests, the embedded sandbox).
-fn push_url_ok(url: &str) -> bool {
-    let Ok(u) = url.parse::<reqwest::Url>() else {
-        return false;
-    };
-    match u.scheme() {
-        "https" => true,
-        "http" => matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
-        _ => false,
+/// https only, unless local pushes are allowed (the embedded sandbox); where the host really is
+/// is checked again when the push starts.
+fn push_url_ok(url: &str, allow_local: bool) -> bool {
+    match url.parse::<reqwest::Url>() {
+        Ok(u) => u.scheme() == "https" || (allow_local && u.scheme() == "http"),
+        Err(_) => false,
     }
 }
 
@@ -52,6 +49,7 @@ pub fn check_request(
     artefact: Option<&HipArtefact>,
     r: &HiRequest,
     now: DateTime<Utc>,
+    allow_local: bool,
 ) -> std::result::Result<(), Refusal> {
     let a = artefact.ok_or_else(|| refusal("HIP-2001", "No such consent artefact here"))?;
     still_granted(a, now)?;
@@ -84,7 +82,7 @@ pub fn check_request(
             ),
         ));
     }
-    if !push_url_ok(&r.data_push_url) {
+    if !push_url_ok(&r.data_push_url, allow_local) {
         return Err(refusal(
             "HIP-2008",
             "The data push address is not a secure (https) URL",
@@ -182,24 +180,25 @@ impl<G: Gateway> Desk<G> {
         }
         let now = Utc::now();
         let artefact = w.get::<HipArtefact>(&Id::uuid(r.consent_id))?;
-        let checked = check_request(artefact.as_ref(), &r, now).and_then(|()| {
-            let a = artefact.as_ref().expect("checked");
-            let (items, skipped) =
-                items(w, a, &r).map_err(|e| refusal("HIP-1000", e.to_string()))?;
-            if items.is_empty() {
-                let why = skipped.first().cloned().unwrap_or_else(|| {
-                    format!(
-                        "no records of the types it allows ({})",
-                        a.hi_types.join(", ")
-                    )
-                });
-                return Err(refusal(
-                    "HIP-2005",
-                    format!("Nothing here matches what the consent allows: {why}"),
-                ));
-            }
-            Ok((items, skipped))
-        });
+        let checked = check_request(artefact.as_ref(), &r, now, self.config.allow_local_push)
+            .and_then(|()| {
+                let a = artefact.as_ref().expect("checked");
+                let (items, skipped) =
+                    items(w, a, &r).map_err(|e| refusal("HIP-1000", e.to_string()))?;
+                if items.is_empty() {
+                    let why = skipped.first().cloned().unwrap_or_else(|| {
+                        format!(
+                            "no records of the types it allows ({})",
+                            a.hi_types.join(", ")
+                        )
+                    });
+                    return Err(refusal(
+                        "HIP-2005",
+                        format!("Nothing here matches what the consent allows: {why}"),
+                    ));
+                }
+                Ok((items, skipped))
+            });
         let hiu = artefact
             .as_ref()
             .and_then(|a| a.hiu_id.clone().or_else(|| a.requester.clone()))
@@ -304,6 +303,8 @@ impl<G: Gateway> Desk<G> {
         if t.state != TransferState::Sending {
             return Ok(());
         }
+        let progress = w.meta_u64(&super::push::progress_key(txn))? as usize;
+        t.sent = t.sent.max(progress);
         t.state = TransferState::Failed {
             reason: reason.into(),
         };

@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::consultations::context_ref;
+use super::discovery::Offer;
 use super::refusal;
 use super::{set_link_state, Job};
 use crate::desk::Desk;
@@ -22,6 +23,8 @@ use crate::gateway::{Call, Gateway};
 
 /// Wrong OTPs allowed before the link request is closed.
 pub const OTP_ATTEMPTS: u32 = 5;
+/// Link requests a patient may make in an hour.
+pub const LINKS_PER_HOUR: usize = 5;
 
 fn otp_hash(salt: &str, otp: &str) -> String {
     let mut h = Sha256::new();
@@ -32,7 +35,8 @@ fn otp_hash(salt: &str, otp: &str) -> String {
 }
 
 fn masked(mobile: &str) -> String {
-    let keep = &mobile[mobile.len().saturating_sub(4)..];
+    let digits: Vec<char> = mobile.chars().filter(char::is_ascii_digit).collect();
+    let keep: String = digits[digits.len().saturating_sub(4)..].iter().collect();
     format!("XXXXXX{keep}")
 }
 
@@ -42,6 +46,25 @@ fn check_init(
     r: &LinkInitRequest,
 ) -> std::result::Result<(Patient, Vec<Consultation>, String), Refusal> {
     let store_err = |e: desk_store::StoreError| refusal("HIP-1000", e.to_string());
+    // Only what a discovery in this transaction offered to this ABHA may be linked.
+    let offer: Option<Offer> = w
+        .index(
+            desk_store::kind::HIP_INDEX,
+            &Id::text(&format!("offer:{}", r.transaction_id)),
+        )
+        .map_err(store_err)?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let offered = offer.is_some_and(|o| {
+        o.abha_address.eq_ignore_ascii_case(r.abha_address.trim())
+            && o.patient == r.patient_reference
+            && r.care_contexts.iter().all(|c| o.care_contexts.contains(c))
+    });
+    if !offered {
+        return Err(refusal(
+            "HIP-1002",
+            "Link only what a discovery here offered you in this transaction",
+        ));
+    }
     let patient = Uuid::parse_str(&r.patient_reference)
         .ok()
         .map(|id| w.get::<Patient>(&Id::uuid(id)))
@@ -118,6 +141,21 @@ impl<G: Gateway> Desk<G> {
                 )?;
                 (Err(refused), None)
             }
+            Ok((patient, visits, mobile)) if self.too_many_links(w, patient.id)? => {
+                w.audit(
+                    "link request refused: too many",
+                    format!("{} for {}", r.abha_address, patient.name),
+                    Some(patient.id),
+                )?;
+                let _ = (visits, mobile);
+                (
+                    Err(refusal(
+                        "ABDM-1100",
+                        "Too many link requests; try again in an hour",
+                    )),
+                    Some(patient.id),
+                )
+            }
             Ok((patient, visits, mobile)) => {
                 let otp = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
                 let salt: String = (0..16)
@@ -133,8 +171,9 @@ impl<G: Gateway> Desk<G> {
                     patient_id: patient.id,
                     abha_address: r.abha_address.trim().to_lowercase(),
                     care_contexts: visits.iter().map(|c| c.id.to_string()).collect(),
-                    otp_hash: otp_hash(&salt, &otp),
-                    salt,
+                    otp_hash: Secret::new(otp_hash(&salt, &otp)),
+                    salt: Secret::new(salt),
+                    created_at: Utc::now(),
                     expires_at,
                     attempts_left: OTP_ATTEMPTS,
                     closed: false,
@@ -240,8 +279,8 @@ impl<G: Gateway> Desk<G> {
                 "The OTP has expired; start again from the app",
             )));
         }
-        let typed = otp_hash(&link.salt, r.otp.expose().trim());
-        if !bool::from(typed.as_bytes().ct_eq(link.otp_hash.as_bytes())) {
+        let typed = otp_hash(link.salt.expose(), r.otp.expose().trim());
+        if !bool::from(typed.as_bytes().ct_eq(link.otp_hash.expose().as_bytes())) {
             link.attempts_left = link.attempts_left.saturating_sub(1);
             link.closed = link.attempts_left == 0;
             w.put(&link);
@@ -284,6 +323,26 @@ impl<G: Gateway> Desk<G> {
             },
             patient.id,
         )))
+    }
+
+    /// Whether a patient has had enough link requests this hour; closes their earlier open ones
+    /// (one OTP at a time: guesses do not add up across requests).
+    fn too_many_links(&self, w: &mut Writer<'_>, patient_id: Uuid) -> Result<bool> {
+        let hour_ago = Utc::now() - Duration::hours(1);
+        let mut recent = 0;
+        for mut link in w.all::<LinkRequest>()? {
+            if link.patient_id != patient_id {
+                continue;
+            }
+            if link.created_at > hour_ago {
+                recent += 1;
+            }
+            if !link.closed {
+                link.closed = true;
+                w.put(&link);
+            }
+        }
+        Ok(recent >= LINKS_PER_HOUR)
     }
 
     /// Sends a text through the clinic's SMS provider.

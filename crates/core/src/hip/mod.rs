@@ -32,6 +32,7 @@ use uuid::Uuid;
 
 pub(crate) use consultations::visit_label;
 pub use data_flow::check_request;
+pub(crate) use push::progress_key;
 pub use visit::{NewConsultation, NewPrescriptionLine, MAX_ATTACHMENT_BYTES};
 
 use crate::desk::Desk;
@@ -150,9 +151,9 @@ impl<G: Gateway> Desk<G> {
             Incoming::LinkConfirm(r) => self.on_link_confirm(w, request_id, r),
             Incoming::Consent(n) => self.on_consent(w, request_id, n),
             Incoming::HealthInformation(r) => self.on_hi_request(w, request_id, r),
-            Incoming::ProfileShared(_) => Err(DeskError::Input(
-                "a profile share is not a HIP request".into(),
-            )),
+            other => Err(DeskError::Input(format!(
+                "{other:?} is not a request for the clinic as HIP"
+            ))),
         }
     }
 

@@ -160,7 +160,8 @@ fn check_attachment(a: &Attachment) -> Result<Attachment> {
 
 /// Checks a typed consultation and turns it into the record (not yet saved).
 pub(crate) fn build(input: NewConsultation, patient: &Patient) -> Result<Consultation> {
-    let today = Utc::now().date_naive();
+    // The clinic's own day (a visit at 01:00 IST is today there, yesterday in UTC).
+    let today = chrono::Local::now().date_naive();
     let date = input.date.unwrap_or(today);
     if date > today {
         return Err(DeskError::Input(

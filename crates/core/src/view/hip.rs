@@ -174,7 +174,11 @@ impl<G: Gateway> Desk<G> {
                 TransferView {
                     transaction_id: t.transaction_id,
                     consent_id: t.consent_id,
-                    sent: t.sent,
+                    sent: t.sent.max(
+                        self.store
+                            .meta_u64(&crate::hip::progress_key(t.transaction_id))
+                            .unwrap_or(0) as usize,
+                    ),
                     total: t.items.len(),
                     state: state.into(),
                     reason,

@@ -12,7 +12,9 @@ use crate::error::Result;
 use crate::gateway::Gateway;
 
 mod hip;
+mod hiu;
 pub use hip::{ConsultationView, HipConsentView, TransferView};
+pub use hiu::{ConsentRequestView, ReceivedConsentView, RecordRow, RecordView};
 
 /// A patient as the desk shows one.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -24,6 +24,12 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/shares/{id}", get(share_status))
         .route("/admin/gateway-token", post(gateway_token))
         .route("/admin/clients/{id}/secret", post(set_client_secret))
+        .route(
+            "/admin/hiu-notifications",
+            get(|State(app): State<Shared>| async move {
+                Json(json!(app.state().hiu_notifications))
+            }),
+        )
         .route("/healthz", get(|| async { "ok" }))
 }
 

@@ -260,6 +260,8 @@ pub struct State {
     pub peer_hiu_keys: HashMap<Uuid, fidelius::KeyMaterial>,
     pub peer_hiu_reports: HashMap<Uuid, PeerHiuReport>,
     pub shares: HashMap<Uuid, ShareRecord>,
+    /// What HIUs told the consent manager about transfers to them (`health-information/notify`).
+    pub hiu_notifications: Vec<serde_json::Value>,
     /// Answers the sandbox's own requests to bridges received (discover, link, …), by request id.
     pub bridge_answers: HashMap<Uuid, serde_json::Value>,
 }
@@ -508,6 +510,8 @@ pub struct Faults {
     pub push_pages: u32,
     /// The peer HIU takes this long to accept each page pushed to it (a slow hospital).
     pub peer_hiu_delay_ms: u64,
+    /// The peer HIP leaves out this page of its next push (a page lost on the way).
+    pub drop_next_push_page: Option<u32>,
 }
 
 /// How the next push from the peer HIP is damaged.
@@ -518,4 +522,6 @@ pub enum PushCorruption {
     Checksum,
     /// A flipped bit in an entry's GCM tag.
     Tag,
+    /// Sealed for another HIU's key (the right key material announced).
+    Key,
 }

@@ -79,51 +79,68 @@ pub(crate) async fn peer_hip_push(
         None => vec![],
     };
     let date = request.date_range.to.0.format("%Y-%m-%d").to_string();
-    let (corruption, pages) = {
+    let (corruption, pages, drop_page) = {
         let mut faults = app.faults();
-        (faults.corrupt_next_push.take(), faults.push_pages.max(1))
+        (
+            faults.corrupt_next_push.take(),
+            faults.push_pages.max(1),
+            faults.drop_next_push_page.take(),
+        )
     };
-    let mut entries = Vec::new();
-    for cc in &artefact.detail.care_contexts {
-        for hi_type in &artefact.detail.hi_types {
-            let bundles: Vec<Value> = if stored.is_empty() {
-                vec![demo_bundle(
-                    *hi_type,
-                    &name,
-                    &number,
-                    &cc.care_context_reference,
-                    &date,
-                )]
-            } else {
-                stored
-                    .iter()
-                    .filter(|r| r.hi_type.is_none() || r.hi_type == Some(*hi_type))
-                    .map(|r| r.bundle.clone())
-                    .collect()
-            };
-            for bundle in bundles {
-                let plaintext = serde_json::to_vec(&bundle).expect("bundle serializes");
-                let mut content = session.seal(&plaintext);
-                let mut checksum = md5_hex(&plaintext);
-                match corruption {
-                    Some(PushCorruption::Tag) if entries.is_empty() => {
-                        let last = content.len() - 1;
-                        content[last] ^= 0x01;
-                    }
-                    Some(PushCorruption::Checksum) if entries.is_empty() => {
-                        checksum = md5_hex(b"not the content")
-                    }
-                    _ => {}
-                }
-                entries.push(hi::transfer::Entry {
-                    content: Some(STANDARD.encode(content)),
-                    link: None,
-                    media: "application/fhir+json".into(),
-                    checksum,
-                    care_context_reference: cc.care_context_reference.clone(),
-                });
+    // What goes, per care context: the built-in demo bundle per HI type, or — with a records
+    // directory — each stored bundle the consent's HI types allow, once, the care contexts taking
+    // turns.
+    let contexts = &artefact.detail.care_contexts;
+    let mut items: Vec<(String, Value)> = Vec::new();
+    if stored.is_empty() {
+        for cc in contexts {
+            for hi_type in &artefact.detail.hi_types {
+                let b = demo_bundle(*hi_type, &name, &number, &cc.care_context_reference, &date);
+                items.push((cc.care_context_reference.clone(), b));
             }
         }
+    } else {
+        let allowed = stored.iter().filter(|r| {
+            r.hi_type
+                .is_some_and(|t| artefact.detail.hi_types.contains(&t))
+        });
+        for (i, r) in allowed.enumerate() {
+            let cc = &contexts[i % contexts.len().max(1)];
+            items.push((cc.care_context_reference.clone(), r.bundle.clone()));
+        }
+    }
+    let session = match corruption {
+        Some(PushCorruption::Key) => fidelius::Session::derive(
+            &sender.secret,
+            &fidelius::KeyMaterial::generate().public_key(),
+            &sender.nonce,
+            &requester_nonce,
+        )
+        .map_err(|e| e.to_string())?,
+        _ => session,
+    };
+    let mut entries = Vec::new();
+    for (cc, bundle) in items {
+        let plaintext = serde_json::to_vec(&bundle).expect("bundle serializes");
+        let mut content = session.seal(&plaintext);
+        let mut checksum = md5_hex(&plaintext);
+        match corruption {
+            Some(PushCorruption::Tag) if entries.is_empty() => {
+                let last = content.len() - 1;
+                content[last] ^= 0x01;
+            }
+            Some(PushCorruption::Checksum) if entries.is_empty() => {
+                checksum = md5_hex(b"not the content")
+            }
+            _ => {}
+        }
+        entries.push(hi::transfer::Entry {
+            content: Some(STANDARD.encode(content)),
+            link: None,
+            media: "application/fhir+json".into(),
+            checksum,
+            care_context_reference: cc,
+        });
     }
     let key_material = KeyMaterial::curve25519(
         sender.public_key().to_base64(fidelius::KeyEncoding::X509),
@@ -134,8 +151,10 @@ pub(crate) async fn peer_hip_push(
     let chunks: Vec<Vec<hi::transfer::Entry>> =
         entries.chunks(per_page).map(|c| c.to_vec()).collect();
     let page_count = chunks.len() as u32;
-    let token = app.issuer.gateway_token();
     for (i, chunk) in chunks.into_iter().enumerate() {
+        if drop_page == Some(i as u32 + 1) {
+            continue;
+        }
         let body = hi::transfer::Body {
             page_number: i as u32 + 1,
             page_count,
@@ -150,7 +169,6 @@ pub(crate) async fn peer_hip_push(
         let result = app
             .http
             .post(&request.data_push_url)
-            .bearer_auth(&token)
             .json(&value)
             .send()
             .await;

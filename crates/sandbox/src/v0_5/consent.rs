@@ -316,6 +316,9 @@ pub(crate) async fn hi_notify(
     };
     let n = &request.body.notification;
     let mut state = app.state();
+    if n.notifier.kind == ServiceKind::Hiu {
+        state.hiu_notifications.push(to_json(&request.body));
+    }
     if let Some(report) = state.peer_hiu_reports.get_mut(&n.transaction_id) {
         report.hip_notified =
             Some(format!("{:?}", n.status_notification.session_status).to_uppercase());

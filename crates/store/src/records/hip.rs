@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::schema::kind;
-use crate::{Id, Record};
+use crate::{Id, Record, Secret};
 
 /// A consent artefact as the HIP received it: what it may share, with whom, until when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,16 +80,17 @@ pub enum FrequencyUnit {
 }
 
 impl Frequency {
-    /// The window's length.
+    /// The window's length (at most 100 years, whatever the artefact says: no overflow).
     pub fn window(&self) -> chrono::Duration {
-        let unit = match self.unit {
-            FrequencyUnit::Hour => chrono::Duration::hours(1),
-            FrequencyUnit::Day => chrono::Duration::days(1),
-            FrequencyUnit::Week => chrono::Duration::weeks(1),
-            FrequencyUnit::Month => chrono::Duration::days(30),
-            FrequencyUnit::Year => chrono::Duration::days(365),
+        let hours: i64 = match self.unit {
+            FrequencyUnit::Hour => 1,
+            FrequencyUnit::Day => 24,
+            FrequencyUnit::Week => 24 * 7,
+            FrequencyUnit::Month => 24 * 30,
+            FrequencyUnit::Year => 24 * 365,
         };
-        unit * self.value.max(1) as i32
+        let capped = (hours * i64::from(self.value.max(1))).min(24 * 365 * 100);
+        chrono::Duration::hours(capped)
     }
 }
 
@@ -113,10 +114,12 @@ pub struct LinkRequest {
     pub abha_address: String,
     /// The care contexts to link.
     pub care_contexts: Vec<String>,
-    /// SHA-256 of salt ‖ OTP, hex.
-    pub otp_hash: String,
+    /// SHA-256 of salt ‖ OTP, hex (`Secret`: kept out of `Debug`).
+    pub otp_hash: Secret,
     /// Random, hex.
-    pub salt: String,
+    pub salt: Secret,
+    /// When it was made (for the limit on link requests per patient).
+    pub created_at: DateTime<Utc>,
     /// After this the OTP is refused.
     pub expires_at: DateTime<Utc>,
     /// Wrong OTPs still allowed.

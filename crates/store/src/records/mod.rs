@@ -5,6 +5,7 @@ mod audit;
 mod consultation;
 mod facility;
 mod hip;
+mod hiu;
 mod patient;
 mod tokens;
 
@@ -17,6 +18,10 @@ pub use consultation::{
 pub use facility::HealthFacility;
 pub use hip::{
     ArtefactStatus, Frequency, FrequencyUnit, HipArtefact, LinkRequest, Transfer, TransferState,
+};
+pub use hiu::{
+    Archived, ConsentAsk, ConsentRequest, DataRequest, DataRequestState, HealthRecord, HiuArtefact,
+    PushPage, RequestStatus,
 };
 pub use patient::{Gender, Patient};
 pub use tokens::TokenDay;

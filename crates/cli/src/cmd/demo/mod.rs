@@ -17,6 +17,7 @@ use relay_client::ClinicKey;
 use crate::{Failure, Outcome};
 
 mod m2;
+mod m3;
 
 /// Runs the flows on loopback.
 #[derive(clap::Args)]
@@ -30,6 +31,14 @@ pub struct Demo {
     /// Use a running sandbox at this base URL instead of starting one.
     #[arg(long)]
     sandbox: Option<String>,
+    /// The peer hospital serves the FHIR bundles in this folder (`*.json`) to the M3 request, which
+    /// then asks for every HI type (the embedded sandbox only).
+    #[arg(long)]
+    records: Option<PathBuf>,
+    /// After M3, write each record received as `OUT/<n>.bundle.json` (as received) and
+    /// `OUT/<n>.view.json` (its viewer model, as `deskctl fhir render --json` prints it).
+    #[arg(long)]
+    received_out: Option<PathBuf>,
     /// Use a running relay at this base URL (its clinic token in ABDM_RELAY_TOKEN, the clinic's
     /// key in ABDM_RELAY_KEY) instead of starting one.
     #[arg(long)]
@@ -72,6 +81,9 @@ impl Started {
 
 impl Demo {
     pub async fn run(self) -> Outcome {
+        if self.sandbox.is_some() && self.records.is_some() {
+            return Err(Failure("--records applies to the embedded sandbox; give a running sandbox its own --records".into()));
+        }
         if self.sandbox.is_some() && self.exchange_log.is_some() {
             return Err(Failure("--exchange-log applies to the embedded sandbox; give a running sandbox its own --exchange-log".into()));
         }
@@ -95,6 +107,7 @@ impl Demo {
                 let sandbox = Sandbox::start(SandboxConfig {
                     callback_delay: Duration::from_millis(self.callback_delay_ms),
                     exchange_log: self.exchange_log.clone(),
+                    records_dir: self.records.clone(),
                     ..SandboxConfig::default()
                 })
                 .await?;
@@ -172,6 +185,8 @@ impl Demo {
             println!("\nAll M1 flows completed.");
             m2::run(&desk, &operator).await?;
             println!("\nAll M2 flows completed.");
+            m3::run(&desk, self.records.is_some(), self.received_out.as_deref()).await?;
+            println!("\nAll M3 flows completed.");
             Ok::<(), Failure>(())
         }
         .await;

@@ -2,6 +2,7 @@
 //! `abdm`'s wire types. `prepare` writes calls, `read` reads messages, `abha` is the ABHA service.
 
 mod abha;
+mod hiu;
 mod prepare;
 mod read;
 
@@ -95,7 +96,7 @@ impl Gateway for V05 {
         self.client.register_bridge(url).await
     }
 
-    async fn push_page(&self, url: &str, page: &DataPage) -> Result<(), AbdmError> {
+    fn page_body(&self, page: &DataPage) -> Value {
         let body = hi::transfer::Body {
             page_number: page.page_number,
             page_count: page.page_count,
@@ -117,7 +118,6 @@ impl Gateway for V05 {
                 abdm::Timestamp::from(page.expiry),
             ),
         };
-        let body = serde_json::to_value(body).expect("wire types serialize");
-        self.client.push_to(url, &body).await
+        serde_json::to_value(body).expect("wire types serialize")
     }
 }

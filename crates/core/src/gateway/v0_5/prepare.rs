@@ -9,10 +9,10 @@ use desk_store::Gender;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::gateway::hip::{IdKind, Refusal};
+use crate::gateway::hip::{IdKind, Refusal, TransferReport};
 use crate::gateway::{Acting, AuthMode, Call, ContextRef, Prepared};
 
-fn json<T: serde::Serialize>(v: &T) -> Value {
+pub(super) fn json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).expect("wire types serialize")
 }
 
@@ -67,6 +67,65 @@ fn id_kind(kind: IdKind) -> wire::IdentifierType {
         IdKind::AbhaNumber => wire::IdentifierType::NdhmHealthNumber,
         IdKind::AbhaAddress => wire::IdentifierType::HealthId,
         IdKind::MedicalRecord => wire::IdentifierType::MedicalRecord,
+    }
+}
+
+pub(super) fn wire_frequency(f: &desk_store::Frequency) -> wire::Frequency {
+    use desk_store::FrequencyUnit as U;
+    wire::Frequency {
+        unit: match f.unit {
+            U::Hour => wire::FrequencyUnit::Hour,
+            U::Day => wire::FrequencyUnit::Day,
+            U::Week => wire::FrequencyUnit::Week,
+            U::Month => wire::FrequencyUnit::Month,
+            U::Year => wire::FrequencyUnit::Year,
+        },
+        value: f.value,
+        repeats: f.repeats,
+    }
+}
+
+/// `health-information/notify`: how a transfer went, from either side.
+pub(super) fn notify(
+    report: &TransferReport,
+    notifier: ServiceKind,
+    notifier_id: &str,
+    hip_id: &str,
+) -> hi::notify::Body {
+    let status = |ok: bool| {
+        if ok {
+            hi::notify::HiStatus::Delivered
+        } else {
+            hi::notify::HiStatus::Errored
+        }
+    };
+    hi::notify::Body {
+        notification: hi::notify::Notification {
+            consent_id: report.consent_id,
+            transaction_id: report.transaction_id,
+            done_at: abdm::Timestamp::now(),
+            notifier: hi::notify::Notifier {
+                kind: notifier,
+                id: notifier_id.to_string(),
+            },
+            status_notification: hi::notify::StatusNotification {
+                session_status: if report.transferred {
+                    hi::notify::TransferStatus::Transferred
+                } else {
+                    hi::notify::TransferStatus::Failed
+                },
+                hip_id: hip_id.to_string(),
+                status_responses: report
+                    .statuses
+                    .iter()
+                    .map(|(cc, ok, words)| hi::notify::StatusResponse {
+                        care_context_reference: cc.clone(),
+                        hi_status: status(*ok),
+                        description: Some(words.clone()),
+                    })
+                    .collect(),
+            },
+        },
     }
 }
 
@@ -274,44 +333,13 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
                 json(&answer(*answers, request_id, body, result.as_ref().err())),
             )
         }
-        Call::HiTransferred(report) => {
-            let body = hi::notify::Body {
-                notification: hi::notify::Notification {
-                    consent_id: report.consent_id,
-                    transaction_id: report.transaction_id,
-                    done_at: abdm::Timestamp::now(),
-                    notifier: hi::notify::Notifier {
-                        kind: ServiceKind::Hip,
-                        id: service_id.to_string(),
-                    },
-                    status_notification: hi::notify::StatusNotification {
-                        session_status: if report.transferred {
-                            hi::notify::TransferStatus::Transferred
-                        } else {
-                            hi::notify::TransferStatus::Failed
-                        },
-                        hip_id: service_id.to_string(),
-                        status_responses: report
-                            .statuses
-                            .iter()
-                            .map(|(cc, ok, description)| hi::notify::StatusResponse {
-                                care_context_reference: cc.clone(),
-                                hi_status: if *ok {
-                                    hi::notify::HiStatus::Delivered
-                                } else {
-                                    hi::notify::HiStatus::Errored
-                                },
-                                description: Some(description.clone()),
-                            })
-                            .collect(),
-                    },
-                },
-            };
-            (
-                hi::notify::Endpoint::PATH,
-                json(&Request::with_id(request_id, body)),
-            )
-        }
+        Call::HiTransferred(report) => (
+            hi::notify::Endpoint::PATH,
+            json(&Request::with_id(
+                request_id,
+                notify(report, ServiceKind::Hip, service_id, service_id),
+            )),
+        ),
         Call::SmsNotify {
             phone,
             name,
@@ -335,6 +363,7 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
                 json(&Request::with_id(request_id, body)),
             )
         }
+        hiu => return super::hiu::prepare(service_id, hiu, request_id),
     };
     Prepared {
         path: path.to_string(),

@@ -27,7 +27,7 @@ fn callback<T: serde::de::DeserializeOwned>(v: &Value) -> Result<Callback<T>, St
     serde_json::from_value(v.clone()).map_err(|e| format!("unreadable callback: {e}"))
 }
 
-fn request<T: serde::de::DeserializeOwned>(v: &Value) -> Result<Request<T>, String> {
+pub(super) fn request<T: serde::de::DeserializeOwned>(v: &Value) -> Result<Request<T>, String> {
     serde_json::from_value(v.clone()).map_err(|e| format!("unreadable request: {e}"))
 }
 
@@ -52,7 +52,7 @@ fn identifiers(ids: &[wire::Identifier]) -> Vec<Identifier> {
         .collect()
 }
 
-fn status(s: wire::ConsentStatus) -> ArtefactStatus {
+pub(super) fn status(s: wire::ConsentStatus) -> ArtefactStatus {
     match s {
         wire::ConsentStatus::Granted => ArtefactStatus::Granted,
         wire::ConsentStatus::Revoked => ArtefactStatus::Revoked,
@@ -75,8 +75,34 @@ fn frequency(f: &wire::Frequency) -> Frequency {
     }
 }
 
+/// What an artefact grants, in the flows' words.
+pub(super) fn grant(d: &wire::ConsentDetail, signature: &str) -> ConsentGrant {
+    ConsentGrant {
+        patient: d.patient.id.clone(),
+        hiu_id: d.hiu.as_ref().map(|h| h.id.clone()),
+        requester: d.requester.as_ref().map(|r| r.name.clone()),
+        purpose: d.purpose.text.clone(),
+        care_contexts: d
+            .care_contexts
+            .iter()
+            .map(|c| {
+                (
+                    c.patient_reference.clone(),
+                    c.care_context_reference.clone(),
+                )
+            })
+            .collect(),
+        hi_types: d.hi_types.iter().map(|t| format!("{t:?}")).collect(),
+        from: d.permission.date_range.from.0,
+        to: d.permission.date_range.to.0,
+        erase_at: d.permission.data_erase_at.0,
+        frequency: frequency(&d.permission.frequency),
+        signature: signature.to_string(),
+    }
+}
+
 /// An answer callback: its `resp.requestId` and what it says.
-fn answer<T: serde::de::DeserializeOwned>(
+pub(super) fn answer<T: serde::de::DeserializeOwned>(
     body: &Value,
     read: impl FnOnce(T) -> Result<Answer, String>,
 ) -> Result<Event, String> {
@@ -222,28 +248,7 @@ pub(super) fn read(path: &str, body: &Value) -> Result<Event, String> {
             let r: Request<consents::hip_notify::Body> = request(body)?;
             let n = r.body.notification;
             let d = n.consent_detail;
-            let grant = (n.status == wire::ConsentStatus::Granted).then(|| ConsentGrant {
-                patient: d.patient.id.clone(),
-                hiu_id: d.hiu.as_ref().map(|h| h.id.clone()),
-                requester: d.requester.as_ref().map(|r| r.name.clone()),
-                purpose: d.purpose.text.clone(),
-                care_contexts: d
-                    .care_contexts
-                    .iter()
-                    .map(|c| {
-                        (
-                            c.patient_reference.clone(),
-                            c.care_context_reference.clone(),
-                        )
-                    })
-                    .collect(),
-                hi_types: d.hi_types.iter().map(|t| format!("{t:?}")).collect(),
-                from: d.permission.date_range.from.0,
-                to: d.permission.date_range.to.0,
-                erase_at: d.permission.data_erase_at.0,
-                frequency: frequency(&d.permission.frequency),
-                signature: n.signature.clone(),
-            });
+            let grant = (n.status == wire::ConsentStatus::Granted).then(|| grant(&d, &n.signature));
             Ok(Event::Request {
                 request_id: r.request_id,
                 request: Incoming::Consent(ConsentNotice {
@@ -277,6 +282,7 @@ pub(super) fn read(path: &str, body: &Value) -> Result<Event, String> {
                 }),
             })
         }
-        other => Err(format!("{other} is not a message this desk handles")),
+        other => super::hiu::read(other, body)
+            .unwrap_or_else(|| Err(format!("{other} is not a message this desk handles"))),
     }
 }
