@@ -557,6 +557,32 @@ async fn patient_initiated_discovery_and_linking_with_a_real_otp() {
     );
     assert!(audited(&rig, "discovery: patient found", "Asha Kumari"));
 
+    // A link request must follow a discovery in its transaction, for what it offered, to the ABHA
+    // that asked.
+    let forged = rig
+        .admin(
+            "/admin/link/init",
+            json!({"abha": "asha.kumari@sbx", "hipId": DEFAULT_SERVICE_ID, "transactionId": Uuid::new_v4(),
+                   "patientReference": asha.to_string(), "careContexts": [visit.id.to_string()]}),
+        )
+        .await;
+    let refused = answer(&rig, forged["requestId"].as_str().unwrap()).await;
+    assert!(error_message(&refused).contains("discovery"), "{refused}");
+    let other = rig
+        .admin(
+            "/admin/link/init",
+            json!({"abha": "someone.else@sbx", "hipId": DEFAULT_SERVICE_ID, "transactionId": started["transactionId"],
+                   "patientReference": asha.to_string(), "careContexts": [visit.id.to_string()]}),
+        )
+        .await;
+    let refused = answer(&rig, other["requestId"].as_str().unwrap()).await;
+    assert!(error_message(&refused).contains("discovery"), "{refused}");
+    assert_eq!(
+        rig.sandbox.operator().sms_count(ASHA_MOBILE).await.unwrap(),
+        0,
+        "no OTP texted"
+    );
+
     let (on_init, otp) = link_init(&rig, asha, visit.id).await;
     let link_ref = on_init["link"]["referenceNumber"]
         .as_str()

@@ -181,6 +181,52 @@ async fn records_arrive_in_pages_are_shown_and_are_archived_when_the_patient_rev
         .names()
         .iter()
         .any(|n| n.contains(&consent.to_string())));
+    // Our key for the request is gone too: nothing lingering on disk could be opened with it.
+    assert!(data_request(&rig).unwrap().secret_key.expose().is_empty());
+    rig.stop().await;
+}
+
+/// A page counts only if it came by one of our push paths: not as a callback, not by another path.
+#[tokio::test]
+async fn a_page_not_sent_by_our_push_path_is_set_aside() {
+    let mut rig = rig(Faults::default(), ConsentPolicy::Grant, |c| c).await;
+    rig.running.take().unwrap().stop().await;
+    let page = json!({"pageNumber": 1, "pageCount": 1, "transactionId": Uuid::new_v4(),
+        "entries": [{"content": "AAAA", "media": "application/fhir+json", "checksum": "x", "careContextReference": "cc"}],
+        "keyMaterial": {"cryptoAlg": "ECDH", "curve": "Curve25519",
+            "dhPublicKey": {"expiry": "2030-01-01T00:00:00.000Z", "parameters": "Curve25519/32byte random key", "keyValue": "AAAA"},
+            "nonce": "AAAA"}});
+    let seq = rig.desk.relay_committed().unwrap().seq;
+    let delivery = |n: u64, kind, service_id: Option<&str>| relay_client::Delivery {
+        seq: seq + n,
+        id: 1000 + n,
+        received_at: "2026-12-01T10:00:00.000Z".into(),
+        path: "/v0.5/health-information/transfer".into(),
+        service_id: service_id.map(String::from),
+        kind,
+        body: Ok(page.clone()),
+    };
+    rig.desk
+        .apply(&delivery(1, relay_client::MessageKind::Gateway, None))
+        .unwrap();
+    rig.desk
+        .apply(&delivery(2, relay_client::MessageKind::Push, Some("00ff")))
+        .unwrap();
+    let parked = rig.desk.parked().unwrap();
+    assert!(
+        parked[0].reason.contains("did not come by a push path"),
+        "{parked:?}"
+    );
+    assert!(
+        parked[1].reason.contains("no push path of ours"),
+        "{parked:?}"
+    );
+    assert!(rig
+        .desk
+        .store()
+        .all::<desk_store::PushPage>()
+        .unwrap()
+        .is_empty());
     rig.stop().await;
 }
 
