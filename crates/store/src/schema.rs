@@ -51,6 +51,8 @@ pub mod kind {
     pub const HEALTH_RECORD: u8 = b'E';
     /// M2: what a discovery offered, by transaction (link/init must follow one).
     pub const HIP_INDEX: u8 = b'B';
+    /// M3: received records' sealed bundles (apart from their list entries).
+    pub const RECORD_BODY: u8 = b'Y';
     /// M3: pages of a data push waiting for the rest (still Fidelius ciphertext).
     pub const PUSH_PAGE: u8 = b'G';
     /// M3: transaction id → data request.

@@ -48,6 +48,14 @@ impl Record for Pending {
     }
 }
 
+/// A job's own store failing, in the outbox's terms (not retried: the item fails with the words).
+pub(crate) fn store_error(e: impl std::fmt::Display) -> abdm::AbdmError {
+    abdm::AbdmError::Unexpected {
+        what: "the clinic's records".into(),
+        detail: e.to_string(),
+    }
+}
+
 impl<G: crate::gateway::Gateway> crate::desk::Desk<G> {
     /// Runs a job: builds what it sends, now (outside any store write).
     pub(crate) async fn run_job(&self, job: &Job) -> std::result::Result<(), abdm::AbdmError> {

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use abdm::AbdmError;
 use chrono::{DateTime, Utc};
 use desk_store::{
     ArtefactStatus, Consultation, HipArtefact, Id, LinkState, Patient, Transfer, TransferState,
@@ -153,13 +152,6 @@ pub(super) fn statuses(t: &Transfer, failure: Option<&str>) -> Vec<(String, bool
             (cc.to_string(), ok, words)
         })
         .collect()
-}
-
-pub(super) fn store_error(e: impl std::fmt::Display) -> AbdmError {
-    AbdmError::Unexpected {
-        what: "the clinic's records".into(),
-        detail: e.to_string(),
-    }
 }
 
 impl<G: Gateway> Desk<G> {

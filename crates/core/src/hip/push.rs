@@ -13,9 +13,10 @@ use md5::{Digest, Md5};
 use uuid::Uuid;
 
 use super::bundles::{clinic_record, seed};
-use super::data_flow::{statuses, still_granted, store_error};
+use super::data_flow::{statuses, still_granted};
 use super::refusal;
 use crate::desk::Desk;
+use crate::engine::step::store_error;
 use crate::error::Result;
 use crate::gateway::hip::{DataEntry, DataPage, TransferReport};
 use crate::gateway::{Call, Gateway};

@@ -5,7 +5,8 @@
 
 use chrono::Utc;
 use desk_store::{
-    Archived, ArtefactStatus, DataRequest, DataRequestState, HealthRecord, HiuArtefact, Id, Writer,
+    Archived, ArtefactStatus, DataRequest, DataRequestState, HealthRecord, HiuArtefact, Id,
+    RecordBody, Writer,
 };
 use uuid::Uuid;
 
@@ -87,6 +88,7 @@ impl<G: Gateway> Desk<G> {
         for r in w.all::<HealthRecord>()? {
             if r.consent_id == consent_id {
                 w.delete::<HealthRecord>(&Id::uuid(r.id))?;
+                w.delete::<RecordBody>(&Id::uuid(r.id))?;
                 removed += 1;
             }
         }

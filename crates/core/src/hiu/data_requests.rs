@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::consent_requests::set_index;
 use super::{Job, Step};
 use crate::desk::Desk;
+use crate::engine::step::store_error;
 use crate::error::Result;
 use crate::gateway::hip::TransferReport;
 use crate::gateway::hiu::DataAsk;
@@ -21,13 +22,6 @@ use crate::gateway::{Call, Gateway};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn store_error(e: impl std::fmt::Display) -> AbdmError {
-    AbdmError::Unexpected {
-        what: "the clinic's records".into(),
-        detail: e.to_string(),
-    }
 }
 
 fn relay_error(url: &str, e: PushPathError) -> AbdmError {

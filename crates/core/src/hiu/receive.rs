@@ -3,21 +3,20 @@
 //! the consent's own key and tells ABDM — or stores nothing and says why. A page that never comes
 //! fails the transfer after `DeskConfig::push_wait`.
 
-use std::collections::BTreeMap;
-
 use abdm::AbdmError;
 use base64::Engine;
 use chrono::Utc;
 use desk_store::{
-    DataRequest, DataRequestState, HealthRecord, HiuArtefact, Id, PushPage, Secret, Writer,
+    DataRequest, DataRequestState, HealthRecord, HiuArtefact, Id, PushPage, RecordBody, Secret,
+    Writer,
 };
 use md5::{Digest, Md5};
 use uuid::Uuid;
 
 use super::consent_requests::{index, set_index};
-use super::data_requests::store_error;
 use super::Job;
 use crate::desk::Desk;
+use crate::engine::step::store_error;
 use crate::error::{DeskError, Result};
 use crate::gateway::hip::TransferReport;
 use crate::gateway::hiu::DataPush;
@@ -84,31 +83,16 @@ fn open_pages(
     Ok(out)
 }
 
-fn report(
-    r: &DataRequest,
-    a: &HiuArtefact,
-    result: &std::result::Result<Vec<Opened>, String>,
-) -> TransferReport {
-    let mut statuses: BTreeMap<String, (bool, String)> = BTreeMap::new();
-    match result {
-        Ok(opened) => {
-            for (cc, _, _) in opened {
-                statuses.insert(cc.clone(), (true, "Delivered".into()));
-            }
-        }
-        Err(reason) => {
-            for (_, cc) in &a.care_contexts {
-                statuses.insert(cc.clone(), (false, reason.clone()));
-            }
-        }
-    }
+fn report(r: &DataRequest, opened: &[Opened]) -> TransferReport {
+    let contexts: std::collections::BTreeSet<&String> =
+        opened.iter().map(|(cc, _, _)| cc).collect();
     TransferReport {
         consent_id: r.consent_id,
         transaction_id: r.transaction_id.unwrap_or_default(),
-        transferred: result.is_ok(),
-        statuses: statuses
+        transferred: true,
+        statuses: contexts
             .into_iter()
-            .map(|(cc, (ok, words))| (cc, ok, words))
+            .map(|cc| (cc.clone(), true, "Delivered".to_string()))
             .collect(),
     }
 }
@@ -266,7 +250,11 @@ impl<G: Gateway> Desk<G> {
                 .iter()
                 .map(|(cc, plain, title)| {
                     let record_id = Uuid::new_v4();
-                    HealthRecord {
+                    let body = RecordBody {
+                        id: record_id,
+                        sealed: super::records::seal(&key, a.consent_id, record_id, plain),
+                    };
+                    let record = HealthRecord {
                         id: record_id,
                         consent_id: a.consent_id,
                         patient_id: a.patient_id,
@@ -275,8 +263,8 @@ impl<G: Gateway> Desk<G> {
                         transaction_id: r.transaction_id.unwrap_or_default(),
                         received_at: Utc::now(),
                         title: title.clone(),
-                        sealed: super::records::seal(&key, a.consent_id, record_id, plain),
-                    }
+                    };
+                    (record, body)
                 })
                 .collect(),
             _ => vec![],
@@ -287,7 +275,7 @@ impl<G: Gateway> Desk<G> {
     fn finish_receive(
         &self,
         r: &DataRequest,
-        artefact: Option<(&HiuArtefact, Vec<HealthRecord>)>,
+        artefact: Option<(&HiuArtefact, Vec<(HealthRecord, RecordBody)>)>,
         opened: std::result::Result<Vec<Opened>, String>,
     ) -> std::result::Result<(), AbdmError> {
         self.store
@@ -312,7 +300,7 @@ impl<G: Gateway> Desk<G> {
                 self.enqueue(
                     w,
                     &Call::HiuTransferred {
-                        report: report(r, &a, &Ok(opened)),
+                        report: report(r, &opened),
                         hip_id: a.hip_id.clone(),
                     },
                     "Tell ABDM how the records arrived".into(),
@@ -320,8 +308,9 @@ impl<G: Gateway> Desk<G> {
                     None,
                 )?;
                 let n = records.len();
-                for record in &records {
+                for (record, body) in &records {
                     w.put(record);
+                    w.put(body);
                 }
                 for page in &r.received_pages {
                     w.delete::<PushPage>(&PushPage::key(r.id, *page))?;

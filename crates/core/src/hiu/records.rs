@@ -6,7 +6,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use desk_store::zeroize::Zeroizing;
-use desk_store::{HealthRecord, HiuArtefact, Id};
+use desk_store::{HealthRecord, HiuArtefact, Id, RecordBody};
 use rand::RngCore;
 use uuid::Uuid;
 
@@ -42,9 +42,9 @@ pub(crate) fn seal(key: &[u8; 32], consent_id: Uuid, record_id: Uuid, plain: &[u
     base64::engine::general_purpose::STANDARD.encode([nonce.as_slice(), &sealed].concat())
 }
 
-fn open(key: &[u8; 32], r: &HealthRecord) -> Option<Vec<u8>> {
+fn open(key: &[u8; 32], r: &HealthRecord, body: &RecordBody) -> Option<Vec<u8>> {
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&r.sealed)
+        .decode(&body.sealed)
         .ok()?;
     if bytes.len() < 12 {
         return None;
@@ -164,7 +164,11 @@ impl<G: Gateway> Desk<G> {
             return Err(gone());
         }
         let key = self.consent_key(record.consent_id)?.ok_or_else(gone)?;
-        let plain = open(&key, &record).ok_or_else(|| {
+        let body = self
+            .store
+            .get::<RecordBody>(&Id::uuid(record_id))?
+            .ok_or_else(gone)?;
+        let plain = open(&key, &record, &body).ok_or_else(|| {
             DeskError::Input("this record does not open with its consent's key".into())
         })?;
         Ok((record, plain))
@@ -179,7 +183,7 @@ mod tests {
     fn a_sealed_record_opens_only_with_its_key_consent_and_id() {
         let key = [7u8; 32];
         let (consent, id) = (Uuid::new_v4(), Uuid::new_v4());
-        let r = |consent_id, id, sealed: &str| HealthRecord {
+        let r = |consent_id, id| HealthRecord {
             id,
             consent_id,
             patient_id: Uuid::nil(),
@@ -188,15 +192,17 @@ mod tests {
             transaction_id: Uuid::nil(),
             received_at: chrono::Utc::now(),
             title: "t".into(),
-            sealed: sealed.into(),
         };
-        let sealed = seal(&key, consent, id, b"{\"resourceType\":\"Bundle\"}");
+        let sealed = RecordBody {
+            id,
+            sealed: seal(&key, consent, id, b"{\"resourceType\":\"Bundle\"}"),
+        };
         assert_eq!(
-            open(&key, &r(consent, id, &sealed)).unwrap(),
+            open(&key, &r(consent, id), &sealed).unwrap(),
             b"{\"resourceType\":\"Bundle\"}"
         );
-        assert!(open(&[8u8; 32], &r(consent, id, &sealed)).is_none());
-        assert!(open(&key, &r(Uuid::new_v4(), id, &sealed)).is_none());
-        assert!(open(&key, &r(consent, Uuid::new_v4(), &sealed)).is_none());
+        assert!(open(&[8u8; 32], &r(consent, id), &sealed).is_none());
+        assert!(open(&key, &r(Uuid::new_v4(), id), &sealed).is_none());
+        assert!(open(&key, &r(consent, Uuid::new_v4()), &sealed).is_none());
     }
 }

@@ -234,8 +234,8 @@ impl Record for PushPage {
     }
 }
 
-/// A received health record: one FHIR bundle, sealed again under its consent's own key (kept in
-/// the keyring), so deleting that key makes every record of the consent unreadable at once.
+/// A received health record as lists show it; its bundle is a [`RecordBody`] of the same id,
+/// apart so that listing or archiving never reads the bundles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthRecord {
     /// Our id.
@@ -254,12 +254,27 @@ pub struct HealthRecord {
     pub received_at: DateTime<Utc>,
     /// Its document title, when it has one (shown in lists without opening it).
     pub title: String,
-    /// base64 of nonce ‖ AES-256-GCM(bundle bytes) under the consent's key.
-    pub sealed: String,
 }
 
 impl Record for HealthRecord {
     const KIND: u8 = kind::HEALTH_RECORD;
+    fn id(&self) -> Id {
+        Id::uuid(self.id)
+    }
+}
+
+/// A received record's FHIR bundle, sealed again under its consent's own key (kept in the
+/// keyring), so deleting that key makes every record of the consent unreadable at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordBody {
+    /// The [`HealthRecord`]'s id.
+    pub id: Uuid,
+    /// base64 of nonce ‖ AES-256-GCM(bundle bytes) under the consent's key.
+    pub sealed: String,
+}
+
+impl Record for RecordBody {
+    const KIND: u8 = kind::RECORD_BODY;
     fn id(&self) -> Id {
         Id::uuid(self.id)
     }

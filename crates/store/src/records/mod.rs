@@ -21,7 +21,7 @@ pub use hip::{
 };
 pub use hiu::{
     Archived, ConsentAsk, ConsentRequest, DataRequest, DataRequestState, HealthRecord, HiuArtefact,
-    PushPage, RequestStatus,
+    PushPage, RecordBody, RequestStatus,
 };
 pub use patient::{Gender, Patient};
 pub use tokens::TokenDay;
