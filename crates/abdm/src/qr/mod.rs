@@ -1,6 +1,11 @@
 //! The ABHA QR payload: every variant in use (the ABHA card, the PHR app), the clinic's counter QR
 //! (scan and share), and a bare ABHA number or address, read into one typed value or a precise
-//! error. Generation-neutral: v0.5 and v3 cards print the same payloads.
+//! error; and the codes the desk prints ([`counter_url`], [`card_payload`]). Generation-neutral:
+//! v0.5 and v3 cards print the same payloads.
+
+mod make;
+
+pub use make::{card_payload, counter_url, PhrHost};
 
 use crate::ids::{AbhaAddress, AbhaNumber};
 use serde::Serialize;

@@ -163,3 +163,42 @@ fn malformed_codes_get_precise_errors() {
         })
     ));
 }
+
+#[test]
+fn printed_codes_read_back_as_what_was_printed() {
+    let url = counter_url(PhrHost::Production, "IN2710000001_1", "DESK-2").unwrap();
+    assert!(url.starts_with("https://phr.abdm.gov.in/share-profile?"));
+    assert_eq!(
+        parse(&url).unwrap(),
+        Scanned::Counter {
+            hip_id: "IN2710000001_1".into(),
+            counter_id: "DESK-2".into()
+        }
+    );
+    for bad in ["", "front desk", "a&counter-id=b", "123456789012345678901"] {
+        assert!(
+            matches!(
+                counter_url(PhrHost::Sandbox, "IN27", bad),
+                Err(QrError::Invalid {
+                    field: "counter id",
+                    ..
+                })
+            ),
+            "{bad:?} was accepted as a counter id"
+        );
+    }
+    let card = abha(
+        r#"{"hidn":"91-1234-5678-9012","hid":"asha.k@sbx","name":"Asha Kumari","gender":"F",
+            "dob":"12/4/1990","mobile":"98xxxxxx10","state name":"Bihar","dist name":"Patna"}"#,
+    );
+    let again = abha(&card_payload(&card));
+    assert_eq!(again.mobile, None, "a masked mobile is not printed");
+    assert_eq!(
+        Scanned::Abha(Box::new(again)),
+        Scanned::Abha(Box::new(AbhaQr {
+            mobile: None,
+            mobile_masked: false,
+            ..card
+        }))
+    );
+}

@@ -18,6 +18,11 @@ use crate::engine::{OutboxState, Pending};
 use crate::error::{DeskError, Result};
 use crate::gateway::{Answer, AuthMode, Call, Gateway};
 
+/// The clinic's local date: tokens and queues are per day as the clinic counts days.
+pub(crate) fn today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
 /// The identity steps a callback continues.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Step {

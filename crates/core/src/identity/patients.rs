@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::desk::Desk;
 use crate::error::{DeskError, Result};
 use crate::gateway::Gateway;
-use crate::view::PatientView;
+use crate::view::{PatientView, QueueRow};
 
 /// A patient typed in at the desk.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -96,5 +96,34 @@ impl<G: Gateway> Desk<G> {
             .collect();
         found.sort_by_key(|p| std::cmp::Reverse(p.updated_at));
         Ok(found.iter().map(PatientView::of).collect())
+    }
+
+    /// Puts a patient in today's queue and returns their token: the one they already have if
+    /// they came earlier today.
+    pub fn give_token(&self, patient_id: Uuid) -> Result<QueueRow> {
+        let patient = self
+            .store
+            .get::<Patient>(&Id::uuid(patient_id))?
+            .ok_or_else(|| DeskError::NotFound("this patient is not registered here".into()))?;
+        let token = self.store.write(|w| -> Result<u32> {
+            let (token, new) = w.token_for(patient.id, &super::today())?;
+            if new {
+                w.audit(
+                    "token given",
+                    format!("{} → token {token}", patient.name),
+                    Some(patient.id),
+                )?;
+            }
+            Ok(token)
+        })?;
+        Ok(QueueRow {
+            token,
+            patient: PatientView::of(&patient),
+        })
+    }
+
+    /// Today's queue (the clinic's local date), by token.
+    pub fn queue_today(&self) -> Result<Vec<QueueRow>> {
+        self.queue(&super::today())
     }
 }

@@ -7,15 +7,12 @@ use chrono::Utc;
 use desk_store::{AbhaProfile, Gender, Id, Patient, Writer};
 use uuid::Uuid;
 
+use super::today;
 use super::Step;
 use crate::desk::Desk;
 use crate::error::{DeskError, Result};
 use crate::gateway::{Call, Gateway, SharedProfile};
 use crate::view::PatientView;
-
-fn today() -> String {
-    chrono::Local::now().format("%Y-%m-%d").to_string()
-}
 
 impl<G: Gateway> Desk<G> {
     /// Scan and pull: the patient is saved (or updated) from the card at once, offline too;

@@ -1,0 +1,315 @@
+//! One clinic's running session: the desk on its store, connected to ABDM and the relay.
+//!
+//! With the embedded sandbox (the default) the session starts ABDM's simulator and a relay on
+//! loopback, registers the clinic and the bridge with it, and puts a [`Cable`] between the desk
+//! and both, so that "the internet" can be pulled out. The simulator keeps its state in memory:
+//! each start is a fresh ABDM, while the desk's own store (patients, queue, outbox) persists.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use abdm_relay::{Clinic, RelayConfig, RelayServer};
+use abdm_sandbox::{Sandbox, SandboxConfig};
+use desk_core::gateway::v0_5::V05;
+use desk_core::{AnyGateway, Desk, DeskConfig, Environment, Running};
+use desk_store::{Secrets, Store};
+use relay_client::ClinicKey;
+
+use crate::cable::Cable;
+use crate::settings::{EnvironmentChoice, Settings};
+use crate::UiError;
+
+/// The keyring service holding the desk's secrets.
+pub const KEYRING_SERVICE: &str = "abdm-desk";
+/// The keyring entry of the ABDM client secret.
+pub const CLIENT_SECRET: &str = "abdm-client-secret";
+/// The keyring entry of the clinic's relay token.
+pub const RELAY_TOKEN: &str = "relay-token";
+/// The keyring entry of the clinic's relay key (base64).
+pub const RELAY_KEY: &str = "relay-clinic-key";
+
+/// ABDM and the relay on loopback, for the embedded sandbox.
+struct Embedded {
+    sandbox: Sandbox,
+    relay: RelayServer,
+    line: Vec<Cable>,
+}
+
+/// A clinic's running session.
+pub struct Session {
+    dir: PathBuf,
+    settings: Mutex<Settings>,
+    secrets: Arc<dyn Secrets>,
+    desk: Arc<Desk>,
+    running: Mutex<Option<Running>>,
+    embedded: Option<Embedded>,
+}
+
+fn io(what: &str) -> impl Fn(std::io::Error) -> UiError + '_ {
+    move |e| UiError::new("startup", format!("{what}: {e}"))
+}
+
+fn secret(secrets: &dyn Secrets, name: &str, what: &str) -> Result<String, UiError> {
+    let value = secrets
+        .get(name)
+        .map_err(|e| UiError::new("keyring", format!("the OS keyring cannot be read: {e}")))?
+        .ok_or_else(|| {
+            UiError::new(
+                "settings",
+                format!("{what} is not set: enter it in the clinic settings"),
+            )
+        })?;
+    String::from_utf8(value.to_vec())
+        .map_err(|_| UiError::new("keyring", format!("{what} in the keyring is damaged")))
+}
+
+/// A new training desk is not empty: a few patients to find, none of them in today's queue.
+fn seed_demo_patients(desk: &Desk) -> Result<(), UiError> {
+    if !desk.find_patients("")?.is_empty() {
+        return Ok(());
+    }
+    for (name, gender, year, mobile) in [
+        ("Sunita Verma", "F", 1972, "9811100001"),
+        ("Arjun Mehta", "M", 1990, "9811100002"),
+        ("Fatima Sheikh", "F", 2001, "9811100003"),
+    ] {
+        desk.register_patient(desk_core::NewPatient {
+            name: name.into(),
+            gender: gender.into(),
+            year_of_birth: Some(year),
+            mobile: Some(mobile.into()),
+            ..Default::default()
+        })?;
+    }
+    Ok(())
+}
+
+impl Session {
+    /// Opens the clinic's desk in `dir` and connects it. `secrets` is the OS keyring in the app.
+    pub async fn open(dir: &Path, secrets: Arc<dyn Secrets>) -> Result<Session, UiError> {
+        std::fs::create_dir_all(dir).map_err(io("the app's data folder cannot be made"))?;
+        let settings = Settings::load(dir)?;
+        let store = Arc::new(Store::open(&dir.join("desk"), &secrets)?);
+        let (desk, embedded, relay) = match settings.environment {
+            EnvironmentChoice::EmbeddedSandbox => {
+                let (embedded, relay) = Self::start_embedded(dir, &settings).await?;
+                let desk = Self::new_desk(
+                    &settings,
+                    Environment::EmbeddedSandbox,
+                    store,
+                    &secrets,
+                    &format!("http://{}", embedded.line[0].addr),
+                    abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
+                );
+                desk.register_facility(&settings.hip_id, &settings.clinic_name)
+                    .await?;
+                desk.register_bridge(&embedded.relay.url()).await?;
+                seed_demo_patients(&desk)?;
+                (desk, Some(embedded), relay)
+            }
+            choice => {
+                let (environment, base) = match choice {
+                    EnvironmentChoice::Production => {
+                        (Environment::Production, "https://live.abdm.gov.in")
+                    }
+                    _ => (Environment::AbdmSandbox, "https://dev.abdm.gov.in"),
+                };
+                let client_secret = secret(&*secrets, CLIENT_SECRET, "the ABDM client secret")?;
+                let token = secret(&*secrets, RELAY_TOKEN, "the relay's clinic token")?;
+                let key = ClinicKey::from_base64(&secret(&*secrets, RELAY_KEY, "the relay key")?)
+                    .map_err(|e| {
+                    UiError::new("settings", format!("the relay key is not valid: {e}"))
+                })?;
+                let desk =
+                    Self::new_desk(&settings, environment, store, &secrets, base, client_secret);
+                (
+                    desk,
+                    None,
+                    relay_client::ClientConfig::new(&settings.relay_url, token, key),
+                )
+            }
+        };
+        let desk = Arc::new(desk);
+        let running = desk.start(Some(relay));
+        Ok(Session {
+            dir: dir.to_path_buf(),
+            settings: Mutex::new(settings),
+            secrets,
+            desk,
+            running: Mutex::new(Some(running)),
+            embedded,
+        })
+    }
+
+    async fn start_embedded(
+        dir: &Path,
+        settings: &Settings,
+    ) -> Result<(Embedded, relay_client::ClientConfig), UiError> {
+        let sandbox = Sandbox::start(SandboxConfig {
+            callback_delay: Duration::from_millis(300),
+            ..SandboxConfig::default()
+        })
+        .await
+        .map_err(io("the embedded ABDM sandbox did not start"))?;
+        // The simulator forgets between starts, so the relay's mailbox does too.
+        let relay_dir = dir.join("embedded-relay");
+        let _ = std::fs::remove_dir_all(&relay_dir);
+        let token = uuid::Uuid::new_v4().to_string();
+        let key = ClinicKey::generate();
+        let clinics = vec![Clinic::new(
+            "this-clinic",
+            &token,
+            key.public(),
+            vec![settings.hip_id.clone()],
+        )];
+        let jwks = format!("{}/gateway/v0.5/certs", sandbox.url());
+        let relay = RelayServer::start(RelayConfig::new(relay_dir, jwks, clinics))
+            .await
+            .map_err(|e| {
+                UiError::new("startup", format!("the embedded relay did not start: {e}"))
+            })?;
+        let line = vec![
+            Cable::start(sandbox.addr)
+                .await
+                .map_err(io("the embedded line did not start"))?,
+            Cable::start(relay.addr)
+                .await
+                .map_err(io("the embedded line did not start"))?,
+        ];
+        let mut client =
+            relay_client::ClientConfig::new(format!("http://{}", line[1].addr), token, key);
+        client.backoff_min = Duration::from_millis(100);
+        client.backoff_max = Duration::from_secs(2);
+        Ok((
+            Embedded {
+                sandbox,
+                relay,
+                line,
+            },
+            client,
+        ))
+    }
+
+    fn new_desk(
+        settings: &Settings,
+        environment: Environment,
+        store: Arc<Store>,
+        secrets: &Arc<dyn Secrets>,
+        base: &str,
+        client_secret: String,
+    ) -> Desk {
+        let (gateway_url, healthid_url) = match environment {
+            Environment::EmbeddedSandbox => (format!("{base}/gateway"), format!("{base}/healthid")),
+            Environment::AbdmSandbox => (
+                format!("{base}/gateway"),
+                "https://healthidsbx.abdm.gov.in/api".into(),
+            ),
+            Environment::Production => (
+                format!("{base}/gateway"),
+                "https://healthid.abdm.gov.in/api".into(),
+            ),
+        };
+        let client = abdm::GatewayClient::new(abdm::GatewayConfig {
+            gateway_url,
+            healthid_url,
+            client_id: settings.client_id.clone(),
+            client_secret,
+            cm_id: environment.cm_id().into(),
+            timeout: Duration::from_secs(10),
+        });
+        let sms_url =
+            (environment == Environment::EmbeddedSandbox).then(|| format!("{base}/sms/send"));
+        Desk::new(
+            DeskConfig {
+                sms_url,
+                allow_local_push: environment == Environment::EmbeddedSandbox,
+                ..DeskConfig::new(environment, settings.hip_id.clone())
+            },
+            store,
+            secrets.clone(),
+            Arc::new(AnyGateway::V05(V05::new(client, settings.hip_id.clone()))),
+        )
+    }
+
+    /// The desk.
+    pub fn desk(&self) -> &Arc<Desk> {
+        &self.desk
+    }
+
+    /// The app's data folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The settings as saved.
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().expect("settings lock").clone()
+    }
+
+    /// Saves new settings. Those that change the connection apply at the next start.
+    pub fn save_settings(&self, settings: Settings) -> Result<Settings, UiError> {
+        settings.save(&self.dir)?;
+        *self.settings.lock().expect("settings lock") = settings.clone();
+        Ok(settings)
+    }
+
+    /// Saves the ABDM client secret in the OS keyring. It is never read back to the UI.
+    pub fn save_client_secret(&self, secret: &str) -> Result<(), UiError> {
+        if secret.trim().is_empty() {
+            return Err(UiError::new("invalid-input", "the client secret is empty"));
+        }
+        self.secrets
+            .set(CLIENT_SECRET, secret.trim().as_bytes())
+            .map_err(|e| {
+                UiError::new(
+                    "keyring",
+                    format!("the OS keyring did not keep the secret: {e}"),
+                )
+            })
+    }
+
+    /// Whether a client secret is saved (the secret itself never leaves the keyring).
+    pub fn has_client_secret(&self) -> bool {
+        matches!(self.secrets.get(CLIENT_SECRET), Ok(Some(_)))
+    }
+
+    /// The embedded sandbox's base URL (its patient phone, its operator API).
+    pub fn sandbox_url(&self) -> Option<String> {
+        self.embedded.as_ref().map(|e| e.sandbox.url())
+    }
+
+    /// With the embedded sandbox: plugs the clinic's line in or pulls it out.
+    pub fn set_online(&self, online: bool) -> Result<(), UiError> {
+        let embedded = self.embedded.as_ref().ok_or_else(|| {
+            UiError::new(
+                "unsupported",
+                "only the embedded sandbox has a line to pull",
+            )
+        })?;
+        for cable in &embedded.line {
+            cable.set_plugged(online);
+        }
+        Ok(())
+    }
+
+    /// Whether the embedded line is in (always true otherwise).
+    pub fn is_online(&self) -> bool {
+        self.embedded
+            .as_ref()
+            .is_none_or(|e| e.line.iter().all(Cable::is_plugged))
+    }
+
+    /// Stops the desk's tasks, then what the embedded sandbox started. Everything saved stays.
+    pub async fn close(self) {
+        let running = self.running.lock().expect("running lock").take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
+        if let Some(e) = self.embedded {
+            drop(e.line);
+            e.relay.stop().await;
+            e.sandbox.stop().await;
+        }
+    }
+}

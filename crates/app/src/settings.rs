@@ -1,0 +1,121 @@
+//! The clinic's settings: what the admin chose, kept in `settings.json` in the app's data folder.
+//! Nothing secret is in it: the ABDM client secret is in the OS keyring (`client_secret`), and
+//! the file says only whether one was saved.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::UiError;
+
+/// The UI's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// English.
+    #[default]
+    En,
+    /// Hindi.
+    Hi,
+}
+
+/// Which ABDM the clinic talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvironmentChoice {
+    /// Our simulator on this machine, with a relay beside it: for training and trying out.
+    #[default]
+    EmbeddedSandbox,
+    /// NHA's sandbox.
+    AbdmSandbox,
+    /// Live ABDM.
+    Production,
+}
+
+/// The clinic's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// As printed on slips and posters.
+    pub clinic_name: String,
+    /// Which ABDM.
+    pub environment: EnvironmentChoice,
+    /// The facility's HIP/HIU service id (its HFR id's service).
+    pub hip_id: String,
+    /// This desk's counter (scan and share), 1–20 letters, digits, `-` or `_`.
+    pub counter_id: String,
+    /// The ABDM client id.
+    pub client_id: String,
+    /// The relay's base URL (not used with the embedded sandbox, which runs its own).
+    pub relay_url: String,
+    /// The UI's language.
+    pub language: Language,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            clinic_name: "Sandbox Clinic".into(),
+            environment: EnvironmentChoice::EmbeddedSandbox,
+            hip_id: abdm_sandbox::DEFAULT_SERVICE_ID.into(),
+            counter_id: "COUNTER-1".into(),
+            client_id: abdm_sandbox::DEFAULT_CLIENT_ID.into(),
+            relay_url: String::new(),
+            language: Language::En,
+        }
+    }
+}
+
+impl Settings {
+    const FILE: &'static str = "settings.json";
+
+    /// The saved settings, or the defaults on first start.
+    pub fn load(dir: &Path) -> Result<Settings, UiError> {
+        match std::fs::read(dir.join(Self::FILE)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                UiError::new(
+                    "settings",
+                    format!("the clinic settings file is damaged ({e}); fix or remove settings.json in the app's data folder"),
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(UiError::new("settings", format!("the clinic settings could not be read: {e}"))),
+        }
+    }
+
+    /// Checks the settings in plain words; nothing is saved if any is wrong.
+    pub fn check(&self) -> Result<(), UiError> {
+        if self.clinic_name.trim().is_empty() {
+            return Err(UiError::new(
+                "invalid-input",
+                "the clinic's name is required",
+            ));
+        }
+        abdm::qr::counter_url(abdm::qr::PhrHost::Sandbox, &self.hip_id, &self.counter_id)
+            .map_err(|e| UiError::new("invalid-input", e.to_string()))?;
+        Ok(())
+    }
+
+    /// Saves atomically: the old file stays whole until the new one is on disk.
+    pub fn save(&self, dir: &Path) -> Result<(), UiError> {
+        self.check()?;
+        let failed = |e: std::io::Error| {
+            UiError::new(
+                "settings",
+                format!("the clinic settings could not be saved: {e}"),
+            )
+        };
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        let tmp = dir.join(".settings.json.tmp");
+        let mut file = std::fs::File::create(&tmp).map_err(failed)?;
+        file.write_all(&serde_json::to_vec_pretty(self).expect("settings serialise"))
+            .map_err(failed)?;
+        file.sync_all().map_err(failed)?;
+        std::fs::rename(&tmp, dir.join(Self::FILE)).map_err(failed)?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(failed)?;
+        Ok(())
+    }
+}

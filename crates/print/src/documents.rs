@@ -1,0 +1,366 @@
+//! The three printouts. Sizes are the paper they go on: A4 for the poster, an 80 mm receipt roll
+//! for the token slip (84 mm of it), a CR80 card (85.6 × 54 mm) for the ABHA card.
+
+use abdm::qr::{card_payload, counter_url, AbhaQr, PhrHost};
+use chrono::NaiveDateTime;
+use printpdf::{Color, Mm, Op, PaintMode, PdfDocument, PdfPage, PdfSaveOptions, Pt, Rect, Rgb};
+
+use crate::text::{Align, Style, Typesetter};
+use crate::{qr, PrintError};
+
+/// Points per millimetre.
+const PT: f32 = 72.0 / 25.4;
+
+/// The poster at a counter: patients scan it with an ABHA app to share their profile and get a
+/// token number.
+#[derive(Debug, Clone)]
+pub struct CounterPoster {
+    /// Shown at the top, as patients know the clinic.
+    pub clinic_name: String,
+    /// The facility's HIP id (its HFR id's HIP service).
+    pub hip_id: String,
+    /// Which counter: each counter has its own poster and queue context.
+    pub counter_id: String,
+    /// ABDM's sandbox or live ABDM; a sandbox poster says so in large letters.
+    pub host: PhrHost,
+}
+
+/// The slip a patient gets with their token number.
+#[derive(Debug, Clone)]
+pub struct TokenSlip {
+    /// The clinic's name as printed at the top.
+    pub clinic_name: String,
+    /// Today's token number.
+    pub token: u32,
+    /// The patient's name.
+    pub patient_name: String,
+    /// Dashed, when the patient has one.
+    pub abha_number: Option<String>,
+    /// `name@suffix`, when the patient has one.
+    pub abha_address: Option<String>,
+    /// When the token was given, in the clinic's local time.
+    pub issued_at: NaiveDateTime,
+    /// The counter the patient came through, if any.
+    pub counter: Option<String>,
+}
+
+fn save(
+    title: &str,
+    width_mm: f32,
+    height_mm: f32,
+    build: impl FnOnce(&mut PdfDocument, &mut Vec<Op>) -> Result<(), PrintError>,
+) -> Result<Vec<u8>, PrintError> {
+    let mut doc = PdfDocument::new(title);
+    let mut ops = Vec::new();
+    build(&mut doc, &mut ops)?;
+    let mut warnings = Vec::new();
+    Ok(doc
+        .with_pages(vec![PdfPage::new(Mm(width_mm), Mm(height_mm), ops)])
+        .save(&PdfSaveOptions::default(), &mut warnings))
+}
+
+fn band(ops: &mut Vec<Op>, x: f32, y: f32, width: f32, height: f32, rgb: (f32, f32, f32)) {
+    ops.push(Op::SetFillColor {
+        col: Color::Rgb(Rgb::new(rgb.0, rgb.1, rgb.2, None)),
+    });
+    ops.push(Op::DrawRectangle {
+        rectangle: Rect {
+            x: Pt(x),
+            y: Pt(y),
+            width: Pt(width),
+            height: Pt(height),
+            mode: Some(PaintMode::Fill),
+            winding_order: None,
+        },
+    });
+}
+
+/// The counter QR poster (A4).
+pub fn counter_poster(p: &CounterPoster) -> Result<Vec<u8>, PrintError> {
+    let url = counter_url(p.host, &p.hip_id, &p.counter_id)?;
+    let (w, h) = (210.0 * PT, 297.0 * PT);
+    save("Counter QR", 210.0, 297.0, |doc, ops| {
+        let t = Typesetter::new(doc)?;
+        let centre = w / 2.0;
+        let mut y = h - 60.0;
+        y = t.paragraph(
+            ops,
+            &p.clinic_name,
+            centre,
+            y,
+            w - 80.0,
+            Style::bold(28.0),
+            Align::Centre,
+        );
+        y -= 8.0;
+        t.line(
+            ops,
+            "Scan to share your health profile",
+            centre,
+            y,
+            Style::bold(20.0),
+            Align::Centre,
+        );
+        y -= 28.0;
+        t.line(
+            ops,
+            "अपनी स्वास्थ्य प्रोफ़ाइल साझा करने के लिए स्कैन करें",
+            centre,
+            y,
+            Style::bold(18.0),
+            Align::Centre,
+        );
+        let size = 290.0;
+        y -= size + 10.0;
+        qr::draw(ops, &url, centre - size / 2.0, y, size)?;
+        y -= 14.0;
+        let counter = format!("Counter {} · HIP {}", p.counter_id, p.hip_id);
+        t.line(
+            ops,
+            &counter,
+            centre,
+            y,
+            Style::plain(11.0).grey(0.35),
+            Align::Centre,
+        );
+        y -= 34.0;
+        let steps_en = [
+            "1. Open the ABHA app (or any ABDM health app) and choose Scan QR.",
+            "2. Scan this code and choose your ABHA address.",
+            "3. Allow sharing: your token number appears on your phone and at the desk.",
+        ];
+        let steps_hi = [
+            "1. ABHA ऐप (या कोई भी ABDM स्वास्थ्य ऐप) खोलें और स्कैन QR चुनें।",
+            "2. यह कोड स्कैन करें और अपना ABHA पता चुनें।",
+            "3. साझा करने की अनुमति दें: आपका टोकन नंबर आपके फ़ोन पर और काउंटर पर दिखेगा।",
+        ];
+        for step in steps_en {
+            y = t.paragraph(
+                ops,
+                step,
+                60.0,
+                y,
+                w - 120.0,
+                Style::plain(13.0),
+                Align::Left,
+            );
+        }
+        y -= 10.0;
+        for step in steps_hi {
+            y = t.paragraph(
+                ops,
+                step,
+                60.0,
+                y,
+                w - 120.0,
+                Style::plain(13.0),
+                Align::Left,
+            );
+        }
+        if p.host == PhrHost::Sandbox {
+            band(ops, 0.0, 0.0, w, 36.0, (0.85, 0.2, 0.2));
+            let style = Style::bold(14.0).grey(1.0);
+            t.line(
+                ops,
+                "ABDM SANDBOX: for testing only, not for patients",
+                centre,
+                13.0,
+                style,
+                Align::Centre,
+            );
+        }
+        Ok(())
+    })
+}
+
+/// The token slip (80 mm receipt paper).
+pub fn token_slip(s: &TokenSlip) -> Result<Vec<u8>, PrintError> {
+    let (w, h) = (80.0 * PT, 84.0 * PT);
+    save("Token slip", 80.0, 84.0, |doc, ops| {
+        let t = Typesetter::new(doc)?;
+        let centre = w / 2.0;
+        let mut y = h - 26.0;
+        y = t.paragraph(
+            ops,
+            &s.clinic_name,
+            centre,
+            y,
+            w - 20.0,
+            Style::bold(12.0),
+            Align::Centre,
+        );
+        y -= 4.0;
+        t.line(
+            ops,
+            "Token · टोकन",
+            centre,
+            y,
+            Style::plain(11.0).grey(0.3),
+            Align::Centre,
+        );
+        y -= 58.0;
+        t.line(
+            ops,
+            &s.token.to_string(),
+            centre,
+            y,
+            Style::bold(60.0),
+            Align::Centre,
+        );
+        y -= 28.0;
+        y = t.paragraph(
+            ops,
+            &s.patient_name,
+            centre,
+            y,
+            w - 20.0,
+            Style::bold(13.0),
+            Align::Centre,
+        );
+        for line in [s.abha_number.as_deref(), s.abha_address.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            t.line(ops, line, centre, y, Style::plain(10.0), Align::Centre);
+            y -= 14.0;
+        }
+        let when = s.issued_at.format("%d %b %Y, %H:%M").to_string();
+        let issued = match &s.counter {
+            Some(c) => format!("{when} · Counter {c}"),
+            None => when,
+        };
+        t.line(
+            ops,
+            &issued,
+            centre,
+            y,
+            Style::plain(9.0).grey(0.3),
+            Align::Centre,
+        );
+        y -= 20.0;
+        y = t.paragraph(
+            ops,
+            "Please wait until your number is called.",
+            centre,
+            y,
+            w - 20.0,
+            Style::plain(9.0),
+            Align::Centre,
+        );
+        t.paragraph(
+            ops,
+            "कृपया अपना नंबर पुकारे जाने तक प्रतीक्षा करें।",
+            centre,
+            y,
+            w - 20.0,
+            Style::plain(9.0),
+            Align::Centre,
+        );
+        Ok(())
+    })
+}
+
+fn gender(code: &str) -> &'static str {
+    match code {
+        "M" => "Male · पुरुष",
+        "F" => "Female · महिला",
+        "O" => "Other · अन्य",
+        _ => "Not stated",
+    }
+}
+
+/// An ABHA card (CR80, 85.6 × 54 mm) from a linked profile; its QR is the card payload ABHA
+/// apps and scanners read.
+pub fn abha_card(profile: &AbhaQr, clinic_name: &str) -> Result<Vec<u8>, PrintError> {
+    let (w, h) = (85.6 * PT, 54.0 * PT);
+    save("ABHA card", 85.6, 54.0, |doc, ops| {
+        let t = Typesetter::new(doc)?;
+        band(ops, 0.0, h - 30.0, w, 30.0, (0.1, 0.3, 0.6));
+        let white = Style::bold(8.5).grey(1.0);
+        t.line(
+            ops,
+            "Ayushman Bharat Health Account (ABHA)",
+            10.0,
+            h - 13.0,
+            white,
+            Align::Left,
+        );
+        t.line(
+            ops,
+            "आयुष्मान भारत स्वास्थ्य खाता",
+            10.0,
+            h - 25.0,
+            Style::plain(8.0).grey(1.0),
+            Align::Left,
+        );
+        let qr_size = 84.0;
+        qr::draw(
+            ops,
+            &card_payload(profile),
+            w - qr_size - 4.0,
+            12.0,
+            qr_size,
+        )?;
+        let left = 10.0;
+        let text_width = w - qr_size - 16.0;
+        let mut y = h - 44.0;
+        y = t.paragraph(
+            ops,
+            &profile.name,
+            left,
+            y,
+            text_width,
+            Style::bold(10.0),
+            Align::Left,
+        );
+        y -= 1.0;
+        for (label, value) in [
+            ("ABHA number", profile.abha_number.as_deref()),
+            ("ABHA address", profile.abha_address.as_deref()),
+        ] {
+            if let Some(value) = value {
+                t.line(
+                    ops,
+                    label,
+                    left,
+                    y,
+                    Style::plain(6.0).grey(0.4),
+                    Align::Left,
+                );
+                t.line(ops, value, left, y - 9.0, Style::bold(8.0), Align::Left);
+                y -= 21.0;
+            }
+        }
+        let born = profile
+            .date_of_birth
+            .text
+            .as_deref()
+            .unwrap_or("not stated");
+        t.line(
+            ops,
+            gender(&profile.gender),
+            left,
+            y,
+            Style::plain(7.0),
+            Align::Left,
+        );
+        t.line(
+            ops,
+            &format!("Born {born}"),
+            left,
+            y - 10.0,
+            Style::plain(7.0),
+            Align::Left,
+        );
+        let footer = format!("Printed at {clinic_name}");
+        t.line(
+            ops,
+            &footer,
+            left,
+            5.0,
+            Style::plain(5.0).grey(0.45),
+            Align::Left,
+        );
+        Ok(())
+    })
+}

@@ -1,0 +1,164 @@
+// The reception desk in the real window: each scenario opens the app on a fresh data folder
+// (embedded sandbox + relay), does what a receptionist does, checks what they would see, and
+// saves screenshots. Usage: node reception.mjs APP SHOTS_DIR
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Session } from "./webdriver.mjs";
+
+const [app, shots] = process.argv.slice(2);
+const driver = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4444";
+const SECRET = "s3cret-for-the-window-test-7f2a";
+const dataDirs = [];
+
+async function withApp(name, scenario) {
+  const data = await mkdtemp(path.join(tmpdir(), `desk-${name}-`));
+  dataDirs.push(data);
+  const session = await Session.start(driver, app, ["--data", data]);
+  const shot = (step) => session.screenshot(path.join(shots, `${name}-${step}.png`));
+  try {
+    // The first call waits for the desk to open (sandbox, relay, store).
+    await session.until("the desk to open", async () => {
+      const r = await session.invoke("reception");
+      return r && !r.error;
+    });
+    await scenario(session, shot);
+    console.log(`ok   ${name}`);
+    return true;
+  } catch (e) {
+    await shot("failed").catch(() => {});
+    console.log(`FAIL ${name}: ${e.message}`);
+    return false;
+  } finally {
+    await session.end();
+  }
+}
+
+async function walkIn(s, fields) {
+  await s.click("#nav-reception");
+  for (const [id, value] of Object.entries(fields)) {
+    if (id === "gender") await s.click(`#walkin-gender option[value="${value}"]`);
+    else await s.type(`#walkin-${id}`, value);
+  }
+  await s.click("#walkin-submit");
+}
+
+const scenarios = {
+  async hindi(s, shot) {
+    await s.until("the English screen", async () => (await s.text("#queue-title")) === "Today's queue");
+    await s.click("#lang-toggle");
+    await s.until("the reception screen in Hindi", async () => (await s.text("#queue-title")) === "आज की कतार");
+    const nav = await s.text("#nav-reception");
+    if (nav !== "रिसेप्शन") throw new Error(`the menu reads ${nav}`);
+    const submit = await s.text("#walkin-submit");
+    if (submit !== "दर्ज करें और टोकन दें") throw new Error(`the button reads ${submit}`);
+    await shot("reception-hi");
+  },
+
+  async offlineWalkIn(s, shot) {
+    await s.until("online", async () => (await s.script("return document.querySelector('#connection').dataset.state")) === "online");
+    await s.click("#nav-settings");
+    await s.click("#line-toggle");
+    await s.until("the line to be out", async () => (await s.text("#line-state")) === "Pulled out");
+    await walkIn(s, { name: "Ravi Shankar", gender: "M", yob: "1978", abha: "91-5555-0000-1234" });
+    await s.until("the walk-in in the queue", async () => (await s.text("#queue tbody")).includes("Ravi Shankar"));
+    await s.until("the offline indicator", async () => (await s.script("return document.querySelector('#connection').dataset.state")) === "offline");
+    const waiting = await s.script("return [...document.querySelectorAll('#outbox li')].filter(li => li.dataset.state !== 'done').length");
+    if (waiting === 0) throw new Error("nothing waits in the outbox while offline");
+    await shot("offline-saved");
+    await s.click("#nav-settings");
+    await s.click("#line-toggle");
+    await s.click("#nav-reception");
+    await s.until("the outbox to drain", async () =>
+      s.script("const items = [...document.querySelectorAll('#outbox li')]; return items.length > 0 && items.every(li => li.dataset.state === 'done')"), 30000);
+    await s.until("online again", async () => (await s.script("return document.querySelector('#connection').dataset.state")) === "online");
+    const row = await s.text("#queue tbody tr");
+    if (!row.includes("91-5555-0000-1234")) throw new Error(`the queue does not show the ABHA: ${row}`);
+    await shot("synced");
+  },
+
+  async scanAndShare(s, shot) {
+    const sandbox = await s.invoke("sandbox_url");
+    const settings = await s.invoke("settings");
+    const share = async () => {
+      const res = await fetch(`${sandbox}/admin/share`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ abha: "asha.kumari@sbx", hipId: settings.settings.hipId, counterId: settings.settings.counterId }),
+      });
+      if (!res.ok) throw new Error(`the sandbox refused the share: ${await res.text()}`);
+    };
+    await share();
+    await s.until("the arrival in the queue", async () =>
+      s.script("const row = [...document.querySelectorAll('#queue tbody tr')].find(r => r.textContent.includes('Asha Kumari')); return row && row.classList.contains('arrived') ? row.dataset.token : null"));
+    const notice = await s.text("#notice");
+    if (!notice.includes("Asha Kumari")) throw new Error(`no arrival notice: ${notice}`);
+    const row = await s.text("#queue tbody tr");
+    if (!row.includes("asha.kumari@sbx")) throw new Error(`the arrival shows no ABHA address: ${row}`);
+    await shot("arrival");
+    await share();
+    await new Promise((r) => setTimeout(r, 2500));
+    const rows = await s.script("return [...document.querySelectorAll('#queue tbody tr')].filter(r => r.textContent.includes('Asha Kumari')).map(r => r.dataset.token)");
+    if (rows.length !== 1) throw new Error(`scanning again gave tokens ${rows}`);
+  },
+
+  async printSlip(s, shot) {
+    await walkIn(s, { name: "Meena Das", yob: "1985", mobile: "9876543210" });
+    await s.until("the walk-in in the queue", async () => (await s.text("#queue tbody")).includes("Meena Das"));
+    await s.click("#queue tbody tr .print-slip");
+    const notice = await s.until("the saved slip", async () => {
+      const text = await s.text("#notice");
+      return text.includes(".pdf") ? text : null;
+    });
+    const pdf = notice.slice(notice.indexOf("/"));
+    const text = execFileSync("pdftotext", [pdf, "-"]).toString();
+    for (const expected of ["Meena Das", "Sandbox Clinic", "COUNTER-1"]) {
+      if (!text.includes(expected)) throw new Error(`${expected} is not on the slip: ${text}`);
+    }
+    await shot("slip-printed");
+  },
+
+  async secretStaysSecret(s, shot) {
+    await s.click("#nav-settings");
+    await s.type("#settings-secret", SECRET);
+    await s.click("#settings-save");
+    await s.until("the saved notice", async () => (await s.text("#secret-state")).startsWith("A secret is saved"));
+    const field = await s.script("return document.querySelector('#settings-secret').value");
+    if (field !== "") throw new Error("the secret stays in the field after saving");
+    const page = await s.script("return document.documentElement.outerHTML");
+    if (page.includes(SECRET)) throw new Error("the secret is in the page");
+    const view = JSON.stringify(await s.invoke("settings"));
+    if (view.includes(SECRET)) throw new Error("the settings command returns the secret");
+    await shot("secret-saved");
+  },
+};
+
+async function filesContaining(dir, needle) {
+  const hits = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath ?? entry.path, entry.name);
+    if ((await readFile(file)).includes(needle)) hits.push(file);
+  }
+  return hits;
+}
+
+let failed = 0;
+const only = process.env.WINDOW_TESTS?.split(",");
+for (const [name, scenario] of Object.entries(scenarios)) {
+  if (only && !only.includes(name)) continue;
+  if (!(await withApp(name, scenario))) failed++;
+}
+// The app's data folder and its log never hold the client secret.
+{
+  const hits = [];
+  for (const dir of dataDirs) hits.push(...(await filesContaining(dir, SECRET)));
+  if (process.env.APP_LOG && (await readFile(process.env.APP_LOG)).includes(SECRET)) hits.push(process.env.APP_LOG);
+  if (hits.length) {
+    console.log(`FAIL the client secret is written in ${hits.join(", ")}`);
+    failed++;
+  } else console.log("ok   the client secret is in no file of the data folder and not in the log");
+}
+console.log(failed ? `${failed} failed` : "all window tests passed");
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,128 @@
+import { useEffect, useState } from "react";
+import { api, errorWords, type AuditRow, type Settings, type SettingsView } from "./api";
+import { useT } from "./i18n";
+
+export function SettingsScreen() {
+  const t = useT();
+  const [view, setView] = useState<SettingsView | null>(null);
+  const [draft, setDraft] = useState<Settings | null>(null);
+  const [secret, setSecret] = useState("");
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [audit, setAudit] = useState<AuditRow[]>([]);
+
+  const load = async () => {
+    const v = await api.settings();
+    setView(v);
+    setDraft(v.settings);
+    setAudit((await api.auditLog()).slice(-30).reverse());
+  };
+  useEffect(() => {
+    load().catch((e) => setError(errorWords(e)));
+  }, []);
+
+  if (!view || !draft) return error ? <div className="banner error">{error}</div> : null;
+
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setNotice(null);
+    try {
+      let v = await api.saveSettings(draft);
+      if (secret.trim()) {
+        v = await api.saveClientSecret(secret);
+        setSecret(""); // The secret is not kept on screen, nor shown again.
+      }
+      setView(v);
+      setNotice(t("settings.saved"));
+    } catch (err) {
+      setError(errorWords(err));
+    }
+  };
+
+  const set = (key: keyof Settings, value: string) => setDraft({ ...draft, [key]: value });
+  const line = async (online: boolean) => {
+    try {
+      setView(await api.setOnline(online));
+    } catch (err) {
+      setError(errorWords(err));
+    }
+  };
+
+  return (
+    <div className="settings">
+      <form id="settings" onSubmit={save} noValidate>
+        <h2>{t("settings.title")}</h2>
+        <label>
+          {t("settings.clinicName")}
+          <input id="settings-clinic" value={draft.clinicName} onChange={(e) => set("clinicName", e.target.value)} />
+        </label>
+        <label>
+          {t("settings.environment")}
+          <select id="settings-environment" value={draft.environment} onChange={(e) => set("environment", e.target.value)}>
+            {(["embedded-sandbox", "abdm-sandbox", "production"] as const).map((env) => (
+              <option key={env} value={env}>
+                {t(`settings.env.${env}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className="row">
+          <label>
+            {t("settings.hipId")}
+            <input id="settings-hip" value={draft.hipId} onChange={(e) => set("hipId", e.target.value)} />
+          </label>
+          <label>
+            {t("settings.counterId")}
+            <input id="settings-counter" value={draft.counterId} onChange={(e) => set("counterId", e.target.value)} />
+          </label>
+        </div>
+        <div className="row">
+          <label>
+            {t("settings.clientId")}
+            <input id="settings-client-id" value={draft.clientId} onChange={(e) => set("clientId", e.target.value)} />
+          </label>
+          <label>
+            {t("settings.clientSecret")}
+            <input id="settings-secret" type="password" autoComplete="off" value={secret} onChange={(e) => setSecret(e.target.value)} />
+            <span className="muted small" id="secret-state">
+              {view.hasClientSecret ? t("settings.secretSaved") : t("settings.secretNone")}
+            </span>
+          </label>
+        </div>
+        {draft.environment !== "embedded-sandbox" && (
+          <label>
+            {t("settings.relayUrl")}
+            <input id="settings-relay" value={draft.relayUrl} onChange={(e) => set("relayUrl", e.target.value)} />
+          </label>
+        )}
+        <button id="settings-save" type="submit">{t("settings.save")}</button>
+        {notice && <div id="notice" className="banner ok" role="status">{notice}</div>}
+        {error && <div id="error" className="banner error" role="alert">{error}</div>}
+      </form>
+      <aside>
+        {view.embedded && (
+          <section className="line">
+            <h3>{t("settings.line")}</h3>
+            <p id="line-state" data-online={view.online}>
+              {view.online ? t("settings.lineOn") : t("settings.lineOff")}
+            </p>
+            <button id="line-toggle" className="secondary" onClick={() => line(!view.online)}>
+              {view.online ? t("settings.pullLine") : t("settings.plugLine")}
+            </button>
+          </section>
+        )}
+        <section>
+          <h3>{t("settings.audit")}</h3>
+          <ol id="audit" className="audit">
+            {audit.map((a) => (
+              <li key={a.seq}>
+                <time>{new Date(a.at).toLocaleString()}</time> <b>{a.action}</b> {a.detail}
+              </li>
+            ))}
+          </ol>
+        </section>
+      </aside>
+    </div>
+  );
+}
