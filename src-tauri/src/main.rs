@@ -4,28 +4,52 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use desk_app::reception::{Reception, WalkIn};
 use desk_app::session::KEYRING_SERVICE;
 use desk_app::{Session, Settings, UiError};
+use desk_core::gateway::{Found, LoginMethod, Txn};
 use serde::Serialize;
 use tauri::{Emitter, Manager, State};
 use tokio::sync::OnceCell;
 
 /// The session, opened once (in the background at start; a command that comes first waits).
+/// A failed start is tried again after `RETRY_START`, or at once after the settings change —
+/// not on every refresh of the screen.
 struct App {
     dir: PathBuf,
     session: OnceCell<Arc<Session>>,
+    failed: std::sync::Mutex<Option<(Instant, UiError)>>,
 }
+
+const RETRY_START: Duration = Duration::from_secs(15);
 
 impl App {
     async fn session(&self) -> Result<&Arc<Session>, UiError> {
-        self.session
+        if let Some(session) = self.session.get() {
+            return Ok(session);
+        }
+        if let Some((at, e)) = &*self.failed.lock().expect("failed lock") {
+            if at.elapsed() < RETRY_START {
+                return Err(e.clone());
+            }
+        }
+        let opened = self
+            .session
             .get_or_try_init(|| async {
-                let secrets = Arc::new(desk_store::KeyringSecrets::new(KEYRING_SERVICE));
+                let secrets = Arc::new(keyring());
                 Session::open(&self.dir, secrets).await.map(Arc::new)
             })
-            .await
+            .await;
+        if let Err(e) = &opened {
+            *self.failed.lock().expect("failed lock") = Some((Instant::now(), e.clone()));
+        }
+        opened
+    }
+
+    fn retry_now(&self) {
+        self.failed.lock().expect("failed lock").take();
     }
 }
 
@@ -66,17 +90,29 @@ async fn retry_outbox(app: State<'_, App>, id: u64) -> Answer<()> {
 }
 
 #[tauri::command]
-async fn print_token_slip(app: State<'_, App>, patient_id: uuid::Uuid) -> Answer<PathBuf> {
-    let path = app.session().await?.print_token_slip(patient_id)?;
-    desk_app::printing::open_in_viewer(&path);
-    Ok(path)
+async fn print_token_slip(app: State<'_, App>, patient_id: uuid::Uuid) -> Answer<Printed> {
+    Ok(Printed::open(
+        app.session().await?.print_token_slip(patient_id)?,
+    ))
 }
 
 #[tauri::command]
-async fn print_counter_poster(app: State<'_, App>) -> Answer<PathBuf> {
-    let path = app.session().await?.print_counter_poster()?;
-    desk_app::printing::open_in_viewer(&path);
-    Ok(path)
+async fn print_counter_poster(app: State<'_, App>) -> Answer<Printed> {
+    Ok(Printed::open(app.session().await?.print_counter_poster()?))
+}
+
+/// A printout saved, and whether the system viewer was opened to print it.
+#[derive(Serialize)]
+struct Printed {
+    path: PathBuf,
+    opened: bool,
+}
+
+impl Printed {
+    fn open(path: PathBuf) -> Printed {
+        let opened = desk_app::printing::open_in_viewer(&path);
+        Printed { path, opened }
+    }
 }
 
 /// The settings screen: never the client secret, only whether one is saved.
@@ -89,39 +125,59 @@ struct SettingsView {
     embedded: bool,
 }
 
-fn settings_view(session: &Session) -> SettingsView {
-    SettingsView {
-        settings: session.settings(),
-        has_client_secret: session.has_client_secret(),
-        online: session.is_online(),
-        embedded: session.sandbox_url().is_some(),
-    }
+/// The settings screen, also when the desk could not start (wrong settings must be fixable).
+async fn settings_view(app: &App) -> Answer<SettingsView> {
+    Ok(match app.session().await {
+        Ok(session) => SettingsView {
+            settings: session.settings(),
+            has_client_secret: session.has_client_secret(),
+            online: session.is_online(),
+            embedded: session.sandbox_url().is_some(),
+        },
+        // A damaged settings file must not lock the admin out: the defaults, to save over it.
+        Err(_) => SettingsView {
+            settings: Settings::load(&app.dir).unwrap_or_default(),
+            has_client_secret: desk_app::session::has_client_secret(&keyring()),
+            online: false,
+            embedded: false,
+        },
+    })
+}
+
+fn keyring() -> desk_store::KeyringSecrets {
+    desk_store::KeyringSecrets::new(KEYRING_SERVICE)
 }
 
 #[tauri::command]
 async fn settings(app: State<'_, App>) -> Answer<SettingsView> {
-    Ok(settings_view(app.session().await?))
+    settings_view(&app).await
 }
 
+/// Saved for the next start; a desk that is running also takes the new values at once.
 #[tauri::command]
 async fn save_settings(app: State<'_, App>, settings: Settings) -> Answer<SettingsView> {
-    let session = app.session().await?;
-    session.save_settings(settings)?;
-    Ok(settings_view(session))
+    match app.session().await {
+        Ok(session) => drop(session.save_settings(settings)?),
+        Err(_) => {
+            settings.save(&app.dir)?;
+            app.retry_now();
+        }
+    }
+    settings_view(&app).await
 }
 
 #[tauri::command]
 async fn save_client_secret(app: State<'_, App>, secret: String) -> Answer<SettingsView> {
-    let session = app.session().await?;
-    session.save_client_secret(&secret)?;
-    Ok(settings_view(session))
+    desk_app::session::save_client_secret(&keyring(), &secret)?;
+    app.retry_now();
+    settings_view(&app).await
 }
 
 #[tauri::command]
 async fn set_online(app: State<'_, App>, online: bool) -> Answer<SettingsView> {
     let session = app.session().await?;
     session.set_online(online)?;
-    Ok(settings_view(session))
+    settings_view(&app).await
 }
 
 #[tauri::command]
@@ -129,10 +185,149 @@ async fn audit_log(app: State<'_, App>) -> Answer<Vec<desk_core::view::AuditRow>
     Ok(app.session().await?.desk().audit_log()?)
 }
 
+#[tauri::command]
+async fn print_abha_card(app: State<'_, App>, patient_id: uuid::Uuid) -> Answer<Printed> {
+    Ok(Printed::open(
+        app.session().await?.print_abha_card(patient_id)?,
+    ))
+}
+
+/// Starts the card scanner; its frames and findings arrive as `scan` events.
+#[tauri::command]
+async fn start_scan(app: State<'_, App>, window: tauri::Window) -> Answer<()> {
+    app.session()
+        .await?
+        .start_scan(move |update| drop(window.emit("scan", update)));
+    Ok(())
+}
+
+#[tauri::command]
+async fn stop_scan(app: State<'_, App>) -> Answer<()> {
+    app.session().await?.stop_scan();
+    Ok(())
+}
+
+#[tauri::command]
+async fn confirm_scan(
+    app: State<'_, App>,
+    abha_number: String,
+) -> Answer<desk_core::view::QueueRow> {
+    app.session().await?.confirm_scan(&abha_number)
+}
+
+// Creating an ABHA with Aadhaar OTP, step by step; `txn` is ABDM's transaction id.
+
+#[tauri::command]
+async fn abha_create_start(app: State<'_, App>, aadhaar: String) -> Answer<String> {
+    Ok(app
+        .session()
+        .await?
+        .desk()
+        .abha_create_start(&aadhaar)
+        .await?
+        .0)
+}
+
+#[tauri::command]
+async fn abha_create_resend(app: State<'_, App>, txn: String) -> Answer<String> {
+    Ok(app
+        .session()
+        .await?
+        .desk()
+        .abha_create_resend(&Txn(txn))
+        .await?
+        .0)
+}
+
+/// `true` when a second OTP went to the mobile given (not the Aadhaar-linked one).
+#[tauri::command]
+async fn abha_create_verify(
+    app: State<'_, App>,
+    txn: String,
+    otp: String,
+    mobile: String,
+) -> Answer<bool> {
+    let desk = app.session().await?.desk();
+    Ok(desk
+        .abha_create_verify_aadhaar_otp(&Txn(txn), &otp, &mobile)
+        .await?)
+}
+
+#[tauri::command]
+async fn abha_create_verify_mobile(app: State<'_, App>, txn: String, otp: String) -> Answer<()> {
+    Ok(app
+        .session()
+        .await?
+        .desk()
+        .abha_create_verify_mobile_otp(&Txn(txn), &otp)
+        .await?)
+}
+
+#[tauri::command]
+async fn abha_create_suggestions(
+    app: State<'_, App>,
+    txn: String,
+    patient_id: uuid::Uuid,
+) -> Answer<Vec<String>> {
+    let desk = app.session().await?.desk();
+    Ok(desk.abha_address_suggestions(&Txn(txn), patient_id).await?)
+}
+
+#[tauri::command]
+async fn abha_create_finish(
+    app: State<'_, App>,
+    txn: String,
+    patient_id: uuid::Uuid,
+    address: Option<String>,
+) -> Answer<desk_core::view::AbhaView> {
+    let desk = app.session().await?.desk();
+    Ok(desk
+        .abha_create_finish(&Txn(txn), patient_id, address.as_deref())
+        .await?)
+}
+
+// Linking an existing ABHA with an OTP to its mobile or its Aadhaar's.
+
+#[tauri::command]
+async fn link_search(app: State<'_, App>, id: String) -> Answer<Found> {
+    Ok(app.session().await?.desk().link_search(&id).await?)
+}
+
+#[tauri::command]
+async fn link_start(app: State<'_, App>, id: String, method: LoginMethod) -> Answer<String> {
+    Ok(app.session().await?.desk().link_start(&id, method).await?.0)
+}
+
+#[tauri::command]
+async fn link_finish(
+    app: State<'_, App>,
+    txn: String,
+    otp: String,
+    method: LoginMethod,
+    patient_id: uuid::Uuid,
+) -> Answer<desk_core::view::AbhaView> {
+    let desk = app.session().await?.desk();
+    Ok(desk
+        .link_finish(&Txn(txn), &otp, method, patient_id)
+        .await?)
+}
+
 /// For the window tests and the trainer: where the embedded sandbox is (its patient phone).
 #[tauri::command]
 async fn sandbox_url(app: State<'_, App>) -> Answer<Option<String>> {
     Ok(app.session().await?.sandbox_url())
+}
+
+/// The UI calls this once its first screen is painted; with `ABDM_DESK_BENCH` set the time is
+/// printed for the start-up benchmark (`scripts/app-bench`).
+#[tauri::command]
+fn painted() {
+    if std::env::var_os("ABDM_DESK_BENCH").is_some() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        println!("painted {}", now.as_millis());
+    }
 }
 
 fn data_dir(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>> {
@@ -160,6 +355,7 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             app.manage(App {
                 dir: data_dir(app)?,
                 session: OnceCell::new(),
+                failed: std::sync::Mutex::new(None),
             });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -193,6 +389,20 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             set_online,
             audit_log,
             sandbox_url,
+            painted,
+            print_abha_card,
+            start_scan,
+            stop_scan,
+            confirm_scan,
+            abha_create_start,
+            abha_create_resend,
+            abha_create_verify,
+            abha_create_verify_mobile,
+            abha_create_suggestions,
+            abha_create_finish,
+            link_search,
+            link_start,
+            link_finish,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))?;
     Ok(())

@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState } from "react";
-import { api, errorWords, type Patient, type QueueRow, type Reception as Data, type WalkIn } from "./api";
-import { useT } from "./i18n";
+import { api, errorWords, type Patient, type Printed, type QueueRow, type Reception as Data, type WalkIn } from "./api";
+import { genderWords, useT, type Translate } from "./i18n";
 import { checkWalkIn } from "./validate";
+import { AbhaDialog } from "./Abha";
+import { ScanDialog } from "./Scan";
 
 // A short two-tone chime: an arrival is heard even when nobody is looking at the screen.
 function chime() {
@@ -21,6 +23,11 @@ function chime() {
   }
 }
 
+// Says where the PDF is, and whether it went to the viewer for printing.
+function printed(t: Translate, p: Printed): string {
+  return t(p.opened ? "print.opened" : "print.saved", { path: p.path });
+}
+
 const emptyWalkIn: WalkIn = { name: "", gender: "F", yearOfBirth: null, mobile: null, abha: null };
 
 export function Reception({ data, refresh }: { data: Data | null; refresh: () => Promise<void> }) {
@@ -29,6 +36,8 @@ export function Reception({ data, refresh }: { data: Data | null; refresh: () =>
   const [error, setError] = useState<string | null>(null);
   const [arrived, setArrived] = useState<Set<number>>(new Set());
   const seen = useRef<Set<number> | null>(null);
+  const [abhaFor, setAbhaFor] = useState<Patient | null>(null);
+  const [scanning, setScanning] = useState(false);
 
   // New tokens that the desk did not give from this screen are arrivals (scan and share).
   const givenHere = useRef<Set<number>>(new Set());
@@ -83,25 +92,55 @@ export function Reception({ data, refresh }: { data: Data | null; refresh: () =>
                 <td className="token">{row.token}</td>
                 <td className="name">{row.patient.name}</td>
                 <td className="abha">{row.patient.abhaAddress ?? row.patient.abhaNumber ?? <span className="muted">{t("queue.noAbha")}</span>}</td>
-                <td>
-                  <button className="print-slip" onClick={() => act(async () => t("print.saved", { path: await api.printTokenSlip(row.patient.id) }))}>
+                <td className="actions">
+                  <button className="print-slip" onClick={() => act(async () => printed(t, await api.printTokenSlip(row.patient.id)))}>
                     {t("queue.printSlip")}
                   </button>
+                  {row.patient.abhaNumber ? (
+                    <button className="print-card secondary" onClick={() => act(async () => printed(t, await api.printAbhaCard(row.patient.id)))}>
+                      {t("queue.printCard")}
+                    </button>
+                  ) : (
+                    <button className="link-abha secondary" onClick={() => setAbhaFor(row.patient)}>
+                      {t("queue.abhaAction")}
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-        <button id="print-poster" className="secondary" onClick={() => act(async () => t("print.saved", { path: await api.printCounterPoster() }))}>
+        <button id="print-poster" className="secondary" onClick={() => act(async () => printed(t, await api.printCounterPoster()))}>
           {t("print.poster")}
         </button>
       </section>
       <section className="find">
+        <button id="scan-card" className="scan-button" onClick={() => setScanning(true)}>
+          {t("scan.open")}
+        </button>
         <FindOrCreate act={act} onGiven={onGiven} />
         {notice && <div id="notice" className="banner ok" role="status">{notice}</div>}
         {error && <div id="error" className="banner error" role="alert">{error}</div>}
         <Outbox data={data} act={act} />
       </section>
+      {abhaFor && (
+        <AbhaDialog
+          patient={abhaFor}
+          close={() => {
+            setAbhaFor(null);
+            refresh();
+          }}
+        />
+      )}
+      {scanning && (
+        <ScanDialog
+          close={(row) => {
+            setScanning(false);
+            if (row) setNotice(onGiven(row));
+            refresh();
+          }}
+        />
+      )}
     </div>
   );
 }
@@ -174,7 +213,7 @@ function FindOrCreate({ act, onGiven }: { act: (w: () => Promise<string | void>)
           {found.map((p) => (
             <li key={p.id} data-patient={p.id}>
               <span className="name">{p.name}</span>
-              <span className="muted">{[p.gender, p.dateOfBirth, p.mobile, p.abhaAddress ?? p.abhaNumber].filter(Boolean).join(" · ")}</span>
+              <span className="muted">{[genderWords(t, p.gender), p.dateOfBirth, p.mobile, p.abhaAddress ?? p.abhaNumber].filter(Boolean).join(" · ")}</span>
               <button className="give-token" onClick={() => act(async () => onGiven(await api.giveToken(p.id)))}>
                 {t("find.giveToken")}
               </button>

@@ -15,7 +15,8 @@ export function SettingsScreen() {
     const v = await api.settings();
     setView(v);
     setDraft(v.settings);
-    setAudit((await api.auditLog()).slice(-30).reverse());
+    // The audit log needs a running desk; the settings do not (they may be why it did not start).
+    setAudit((await api.auditLog().catch(() => [])).slice(-30).reverse());
   };
   useEffect(() => {
     load().catch((e) => setError(errorWords(e)));
@@ -90,6 +91,10 @@ export function SettingsScreen() {
             </span>
           </label>
         </div>
+        <label>
+          {t("settings.camera")}
+          <input id="settings-camera" value={draft.camera} onChange={(e) => set("camera", e.target.value)} />
+        </label>
         {draft.environment !== "embedded-sandbox" && (
           <label>
             {t("settings.relayUrl")}

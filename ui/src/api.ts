@@ -47,6 +47,7 @@ export interface Settings {
   clientId: string;
   relayUrl: string;
   language: Language;
+  camera: string;
 }
 
 export interface SettingsView {
@@ -77,14 +78,59 @@ export const api = {
   registerWalkIn: (walkIn: WalkIn) => invoke<QueueRow>("register_walk_in", { walkIn }),
   giveToken: (patientId: string) => invoke<QueueRow>("give_token", { patientId }),
   retryOutbox: (id: number) => invoke<void>("retry_outbox", { id }),
-  printTokenSlip: (patientId: string) => invoke<string>("print_token_slip", { patientId }),
-  printCounterPoster: () => invoke<string>("print_counter_poster"),
+  printTokenSlip: (patientId: string) => invoke<Printed>("print_token_slip", { patientId }),
+  printCounterPoster: () => invoke<Printed>("print_counter_poster"),
   settings: () => invoke<SettingsView>("settings"),
   saveSettings: (settings: Settings) => invoke<SettingsView>("save_settings", { settings }),
   saveClientSecret: (secret: string) => invoke<SettingsView>("save_client_secret", { secret }),
   setOnline: (online: boolean) => invoke<SettingsView>("set_online", { online }),
   auditLog: () => invoke<AuditRow[]>("audit_log"),
+  printAbhaCard: (patientId: string) => invoke<Printed>("print_abha_card", { patientId }),
+  startScan: () => invoke<void>("start_scan"),
+  stopScan: () => invoke<void>("stop_scan"),
+  confirmScan: (abhaNumber: string) => invoke<QueueRow>("confirm_scan", { abhaNumber }),
+  abhaCreateStart: (aadhaar: string) => invoke<string>("abha_create_start", { aadhaar }),
+  abhaCreateResend: (txn: string) => invoke<string>("abha_create_resend", { txn }),
+  abhaCreateVerify: (txn: string, otp: string, mobile: string) => invoke<boolean>("abha_create_verify", { txn, otp, mobile }),
+  abhaCreateVerifyMobile: (txn: string, otp: string) => invoke<void>("abha_create_verify_mobile", { txn, otp }),
+  abhaCreateSuggestions: (txn: string, patientId: string) => invoke<string[]>("abha_create_suggestions", { txn, patientId }),
+  abhaCreateFinish: (txn: string, patientId: string, address: string | null) => invoke<AbhaView>("abha_create_finish", { txn, patientId, address }),
+  linkSearch: (id: string) => invoke<Found>("link_search", { id }),
+  linkStart: (id: string, method: LoginMethod) => invoke<string>("link_start", { id, method }),
+  linkFinish: (txn: string, otp: string, method: LoginMethod, patientId: string) => invoke<AbhaView>("link_finish", { txn, otp, method, patientId }),
 };
+
+export interface Printed {
+  path: string;
+  opened: boolean;
+}
+
+export type LoginMethod = "MobileOtp" | "AadhaarOtp";
+
+export interface Found {
+  name: string;
+  methods: LoginMethod[];
+}
+
+export interface AbhaView {
+  abhaNumber: string;
+  abhaAddress: string | null;
+  name: string | null;
+}
+
+export interface ScannedProfile {
+  abha_number: string | null;
+  abha_address: string | null;
+  name: string;
+  gender: string;
+  date_of_birth: { text: string | null };
+}
+
+export type ScanUpdate =
+  | { kind: "preview"; image: string }
+  | { kind: "found"; profile: ScannedProfile }
+  | { kind: "problem"; message: string }
+  | { kind: "ended" };
 
 export function errorWords(e: unknown): string {
   if (e && typeof e === "object" && "message" in e) return String((e as UiError).message);

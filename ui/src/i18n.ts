@@ -20,3 +20,8 @@ export function translator(lang: Language): Translate {
 
 export const I18n = createContext<Translate>(translator("en"));
 export const useT = () => useContext(I18n);
+
+// Gender as the patient's card and the form give it (M, F, O), in words.
+export function genderWords(t: Translate, code: string): string {
+  return ({ M: t("walkin.genderM"), F: t("walkin.genderF"), O: t("walkin.genderO") } as Record<string, string>)[code] ?? "";
+}

@@ -7,7 +7,9 @@
 //!   trainer (or a test) can pull to take the clinic offline.
 //! - [`reception`]: what the reception screen shows and does: today's queue, find or create,
 //!   tokens, the outbox, the connection.
-//! - [`printing`]: token slips and the counter poster as PDF files (`desk-print`).
+//! - [`printing`]: token slips, the counter poster and ABHA cards as PDF files (`desk-print`).
+//! - [`scanning`]: scan and pull: the live scanner on the webcam or a folder of pictures, the card
+//!   it reads shown for confirmation.
 //! - [`error`]: [`UiError`], a stable code and plain words for every failure.
 //!
 //! *Absent*: tauri and webkit (this crate builds and tests without them); any secret in the
@@ -17,6 +19,7 @@ pub mod cable;
 pub mod error;
 pub mod printing;
 pub mod reception;
+pub mod scanning;
 pub mod session;
 pub mod settings;
 

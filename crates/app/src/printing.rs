@@ -1,9 +1,10 @@
 //! Printouts as PDF files in the app's `prints` folder, for the system viewer to print.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
-use abdm::qr::PhrHost;
+use abdm::qr::{AbhaQr, DateOfBirth, PhrHost};
 use desk_print::{CounterPoster, TokenSlip};
 use uuid::Uuid;
 
@@ -17,8 +18,16 @@ impl Session {
         };
         let dir = self.dir().join("prints");
         std::fs::create_dir_all(&dir).map_err(failed)?;
+        prune_old_prints(&dir);
         let path = dir.join(name);
-        let mut file = std::fs::File::create(&path).map_err(failed)?;
+        // Printouts name patients: readable by this user only, and gone after a day.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(failed)?;
         file.write_all(pdf).map_err(failed)?;
         file.sync_all().map_err(failed)?;
         Ok(path)
@@ -61,13 +70,85 @@ impl Session {
     }
 }
 
+impl Session {
+    /// An ABHA card for a patient whose ABHA is linked here.
+    pub fn print_abha_card(&self, patient_id: Uuid) -> Result<PathBuf, UiError> {
+        let patient = self
+            .desk()
+            .patient(patient_id)?
+            .ok_or_else(|| UiError::new("not-found", "this patient is not registered here"))?;
+        let confirmed = match patient.abha_number.as_deref() {
+            None => {
+                return Err(UiError::new(
+                    "not-found",
+                    "this patient has no ABHA yet: create or link one first",
+                ))
+            }
+            Some(number) => self.desk().abha(number)?.is_some_and(|a| a.confirmed),
+        };
+        // A card says ABDM vouches for the name beside the number: not before ABDM has.
+        if !confirmed {
+            return Err(UiError::new(
+                "not-confirmed",
+                "ABDM has not confirmed this ABHA yet: print the card once it is verified",
+            ));
+        }
+        let profile = AbhaQr {
+            abha_number: patient.abha_number.clone(),
+            abha_address: patient.abha_address.clone(),
+            name: patient.name.clone(),
+            gender: patient.gender.clone(),
+            date_of_birth: DateOfBirth {
+                text: Some(patient.date_of_birth.clone()).filter(|d| !d.is_empty()),
+                ..Default::default()
+            },
+            state_lgd: None,
+            district_lgd: None,
+            state: None,
+            district: None,
+            // A card left on a counter should not give the patient's phone number away.
+            mobile: None,
+            mobile_masked: false,
+            address: None,
+        };
+        let pdf = desk_print::abha_card(&profile, &self.settings().clinic_name)?;
+        let number = patient.abha_number.unwrap_or_default().replace('-', "");
+        self.save_print(&format!("abha-card-{number}.pdf"), &pdf)
+    }
+}
+
+/// Printouts are for the printer, not an archive: those older than a day are removed.
+fn prune_old_prints(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 24 * 3600));
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Opens a saved PDF with the desktop's viewer (`xdg-open`), which prints it. Set
 /// `ABDM_DESK_NO_VIEWER` to leave it saved only (tests, machines without a desktop).
-pub fn open_in_viewer(path: &std::path::Path) {
+/// Returns whether a viewer was started.
+pub fn open_in_viewer(path: &std::path::Path) -> bool {
     if std::env::var_os("ABDM_DESK_NO_VIEWER").is_some() {
-        return;
+        return false;
     }
-    if let Err(e) = std::process::Command::new("xdg-open").arg(path).spawn() {
-        tracing::warn!(error = %e, "no PDF viewer could be opened");
+    match std::process::Command::new("xdg-open").arg(path).spawn() {
+        Ok(mut child) => {
+            // Reaped on a thread of its own: xdg-open returns once the viewer is up.
+            std::thread::spawn(move || child.wait());
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no PDF viewer could be opened");
+            false
+        }
     }
 }

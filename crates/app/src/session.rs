@@ -36,6 +36,14 @@ struct Embedded {
     line: Vec<Cable>,
 }
 
+impl Embedded {
+    async fn stop(self) {
+        drop(self.line);
+        self.relay.stop().await;
+        self.sandbox.stop().await;
+    }
+}
+
 /// A clinic's running session.
 pub struct Session {
     dir: PathBuf,
@@ -44,6 +52,7 @@ pub struct Session {
     desk: Arc<Desk>,
     running: Mutex<Option<Running>>,
     embedded: Option<Embedded>,
+    pub(crate) scan: Arc<Mutex<crate::scanning::ScanState>>,
 }
 
 fn io(what: &str) -> impl Fn(std::io::Error) -> UiError + '_ {
@@ -85,6 +94,26 @@ fn seed_demo_patients(desk: &Desk) -> Result<(), UiError> {
     Ok(())
 }
 
+/// Saves the ABDM client secret in `secrets` (also before a desk could start).
+pub fn save_client_secret(secrets: &dyn Secrets, secret: &str) -> Result<(), UiError> {
+    if secret.trim().is_empty() {
+        return Err(UiError::new("invalid-input", "the client secret is empty"));
+    }
+    secrets
+        .set(CLIENT_SECRET, secret.trim().as_bytes())
+        .map_err(|e| {
+            UiError::new(
+                "keyring",
+                format!("the OS keyring did not keep the secret: {e}"),
+            )
+        })
+}
+
+/// Whether a client secret is saved in `secrets`.
+pub fn has_client_secret(secrets: &dyn Secrets) -> bool {
+    matches!(secrets.get(CLIENT_SECRET), Ok(Some(_)))
+}
+
 impl Session {
     /// Opens the clinic's desk in `dir` and connects it. `secrets` is the OS keyring in the app.
     pub async fn open(dir: &Path, secrets: Arc<dyn Secrets>) -> Result<Session, UiError> {
@@ -102,10 +131,17 @@ impl Session {
                     &format!("http://{}", embedded.line[0].addr),
                     abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
                 );
-                desk.register_facility(&settings.hip_id, &settings.clinic_name)
-                    .await?;
-                desk.register_bridge(&embedded.relay.url()).await?;
-                seed_demo_patients(&desk)?;
+                let registered = async {
+                    desk.register_facility(&settings.hip_id, &settings.clinic_name)
+                        .await?;
+                    desk.register_bridge(&embedded.relay.url()).await?;
+                    seed_demo_patients(&desk)
+                }
+                .await;
+                if let Err(e) = registered {
+                    embedded.stop().await; // Nothing left running for the next try to trip on.
+                    return Err(e);
+                }
                 (desk, Some(embedded), relay)
             }
             choice => {
@@ -139,6 +175,7 @@ impl Session {
             desk,
             running: Mutex::new(Some(running)),
             embedded,
+            scan: Arc::default(),
         })
     }
 
@@ -249,29 +286,21 @@ impl Session {
 
     /// Saves new settings. Those that change the connection apply at the next start.
     pub fn save_settings(&self, settings: Settings) -> Result<Settings, UiError> {
+        // Held across the write: the file and what the desk uses stay the same settings.
+        let mut current = self.settings.lock().expect("settings lock");
         settings.save(&self.dir)?;
-        *self.settings.lock().expect("settings lock") = settings.clone();
+        *current = settings.clone();
         Ok(settings)
     }
 
     /// Saves the ABDM client secret in the OS keyring. It is never read back to the UI.
     pub fn save_client_secret(&self, secret: &str) -> Result<(), UiError> {
-        if secret.trim().is_empty() {
-            return Err(UiError::new("invalid-input", "the client secret is empty"));
-        }
-        self.secrets
-            .set(CLIENT_SECRET, secret.trim().as_bytes())
-            .map_err(|e| {
-                UiError::new(
-                    "keyring",
-                    format!("the OS keyring did not keep the secret: {e}"),
-                )
-            })
+        save_client_secret(&*self.secrets, secret)
     }
 
     /// Whether a client secret is saved (the secret itself never leaves the keyring).
     pub fn has_client_secret(&self) -> bool {
-        matches!(self.secrets.get(CLIENT_SECRET), Ok(Some(_)))
+        has_client_secret(&*self.secrets)
     }
 
     /// The embedded sandbox's base URL (its patient phone, its operator API).
@@ -302,14 +331,13 @@ impl Session {
 
     /// Stops the desk's tasks, then what the embedded sandbox started. Everything saved stays.
     pub async fn close(self) {
+        self.stop_scan();
         let running = self.running.lock().expect("running lock").take();
         if let Some(running) = running {
             running.stop().await;
         }
         if let Some(e) = self.embedded {
-            drop(e.line);
-            e.relay.stop().await;
-            e.sandbox.stop().await;
+            e.stop().await;
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct Settings {
     pub relay_url: String,
     /// The UI's language.
     pub language: Language,
+    /// The camera for scanning cards: a webcam's number (`0`), or a picture file or folder.
+    pub camera: String,
 }
 
 impl Default for Settings {
@@ -63,6 +65,7 @@ impl Default for Settings {
             client_id: abdm_sandbox::DEFAULT_CLIENT_ID.into(),
             relay_url: String::new(),
             language: Language::En,
+            camera: "0".into(),
         }
     }
 }
@@ -94,6 +97,19 @@ impl Settings {
         }
         abdm::qr::counter_url(abdm::qr::PhrHost::Sandbox, &self.hip_id, &self.counter_id)
             .map_err(|e| UiError::new("invalid-input", e.to_string()))?;
+        if self.environment != EnvironmentChoice::EmbeddedSandbox {
+            // The desk sends its relay token there: only over TLS (plain HTTP on this machine).
+            let relay = self.relay_url.trim();
+            let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                .iter()
+                .any(|p| relay.starts_with(p));
+            if !(relay.starts_with("https://") || local) {
+                return Err(UiError::new(
+                    "invalid-input",
+                    "the relay URL must start with https:// (the clinic's relay, as its operator gave it)",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -107,7 +123,8 @@ impl Settings {
             )
         };
         std::fs::create_dir_all(dir).map_err(failed)?;
-        let tmp = dir.join(".settings.json.tmp");
+        // A name of its own per save: two saves at once never share a half-written file.
+        let tmp = dir.join(format!(".settings.json.{}.tmp", uuid::Uuid::new_v4()));
         let mut file = std::fs::File::create(&tmp).map_err(failed)?;
         file.write_all(&serde_json::to_vec_pretty(self).expect("settings serialise"))
             .map_err(failed)?;

@@ -186,6 +186,17 @@ async fn the_token_slip_and_the_poster_are_saved_as_pdf_with_the_patient_and_the
         "printing gives no second token"
     );
     let poster = session.print_counter_poster().unwrap();
-    assert!(std::fs::read(poster).unwrap().starts_with(b"%PDF-"));
+    let text = std::process::Command::new("pdftotext")
+        .arg(&poster)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("Sandbox Clinic") && text.contains("COUNTER-1"),
+        "{text}"
+    );
+    let e = session.print_abha_card(row.patient.id).unwrap_err();
+    assert_eq!(e.code, "not-found", "no ABHA, no card: {e}");
     session.close().await;
 }

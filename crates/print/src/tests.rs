@@ -77,16 +77,21 @@ fn qr_on(page: &Rendered) -> Scanned {
     parse(&payload).unwrap()
 }
 
-fn hindi_read_back(page: &Rendered) -> String {
+/// What Tesseract reads on the page image: the glyphs drawn, not the text attached to them.
+fn read_back(page: &Rendered, language: &str) -> String {
     tool(
         "tesseract",
         &[
             page.png.as_os_str(),
             "-".as_ref(),
             "-l".as_ref(),
-            "hin".as_ref(),
+            language.as_ref(),
         ],
     )
+}
+
+fn hindi_read_back(page: &Rendered) -> String {
+    read_back(page, "hin")
 }
 
 fn poster(host: PhrHost) -> CounterPoster {
@@ -183,6 +188,13 @@ fn the_token_slip_shows_the_number_the_patient_and_the_time() {
         hindi.contains("टोकन"),
         "the Hindi label does not read back:\n{hindi}"
     );
+    let english = read_back(&page, "eng");
+    for drawn in ["Asha Kumari", "17", "asha.k@sbx"] {
+        assert!(
+            english.contains(drawn),
+            "{drawn:?} is not drawn on the slip:\n{english}"
+        );
+    }
 }
 
 #[test]

@@ -187,6 +187,7 @@ impl<G: Gateway> Desk<G> {
                 pincode: a.pincode.clone(),
                 token_otp_txn: previous.as_ref().and_then(|p| p.token_otp_txn.clone()),
                 linking_token: previous.and_then(|p| p.linking_token),
+                confirmed_by_abdm_at: Some(Utc::now()),
                 updated_at: Some(Utc::now()),
             };
             patient.abha_number = Some(number.dashed().into());

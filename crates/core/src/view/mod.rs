@@ -76,6 +76,9 @@ pub struct AbhaView {
     pub can_link_records: bool,
     /// ABDM sent an OTP to the ABHA's mobile: type it to get the linking token.
     pub waiting_for_otp: bool,
+    /// ABDM has confirmed that this ABHA is this patient's (by an OTP, or by the demographic
+    /// check that gave a linking token); until then it is only what was typed or scanned.
+    pub confirmed: bool,
 }
 
 impl AbhaView {
@@ -92,6 +95,7 @@ impl AbhaView {
                 .as_ref()
                 .is_some_and(|t| t.expires_at > Utc::now()),
             waiting_for_otp: p.token_otp_txn.is_some(),
+            confirmed: p.confirmed_by_abdm_at.is_some() || p.linking_token.is_some(),
         }
     }
 }

@@ -54,6 +54,10 @@ pub struct AbhaProfile {
     /// A linking-token request waiting for the OTP ABDM sent the patient (its transaction).
     #[serde(default)]
     pub token_otp_txn: Option<String>,
+    /// When ABDM confirmed this profile itself (created or logged in with an OTP); a profile
+    /// typed or scanned at the desk is confirmed by its linking token instead.
+    #[serde(default)]
+    pub confirmed_by_abdm_at: Option<DateTime<Utc>>,
     /// Last change.
     pub updated_at: Option<DateTime<Utc>>,
 }
