@@ -152,8 +152,15 @@ const scenarios = {
     await s.click("#abha-send");
     let sms = await nextOtp(sandbox, seen);
     await s.until("the OTP step", async () => (await s.text("#abha-resend")).startsWith("Send again in"));
-    await s.type("#abha-otp", sms.otp);
+    // A mistyped OTP is explained as what to do, not as ABDM's code.
+    const wrong = sms.otp === "000000" ? "111111" : "000000";
+    await s.type("#abha-otp", wrong);
     await s.type("#abha-mobile", "9000012345");
+    await s.click("#abha-verify");
+    const problem = await s.until("the wrong-OTP advice", async () => s.text("#abha-problem"));
+    if (!problem.startsWith("The OTP is wrong: ask the patient")) throw new Error(`a wrong OTP reads: ${problem}`);
+    await shot("wrong-otp");
+    await s.type("#abha-otp", sms.otp);
     await shot("aadhaar-otp");
     seen = sms.seen;
     await s.click("#abha-verify");

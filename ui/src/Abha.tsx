@@ -39,7 +39,7 @@ export function AbhaDialog({ patient, close }: { patient: Patient; close: (done:
     try {
       await work();
     } catch (e) {
-      setProblem(errorWords(e));
+      setProblem(errorWords(e, t));
     } finally {
       setBusy(false);
     }

@@ -27,7 +27,7 @@ export function App() {
       setData(await api.reception());
       setLoadError(null);
     } catch (e) {
-      setLoadError(errorWords(e));
+      setLoadError(errorWords(e, t));
     }
   }, []);
   useEffect(() => {

@@ -63,7 +63,7 @@ export function Reception({ data, refresh }: { data: Data | null; refresh: () =>
       if (words) setNotice(words);
       await refresh();
     } catch (e) {
-      setError(errorWords(e));
+      setError(errorWords(e, t));
     }
   };
 

@@ -19,7 +19,7 @@ export function ScanDialog({ close }: { close: (row: QueueRow | null) => void })
       else if (payload.kind === "problem") setProblem(payload.message);
       else setEnded(true);
     });
-    stop.then(() => api.startScan()).catch((e) => setProblem(errorWords(e)));
+    stop.then(() => api.startScan()).catch((e) => setProblem(errorWords(e, t)));
     return () => {
       stop.then((unlisten) => unlisten());
       api.stopScan().catch(() => {});
@@ -30,14 +30,14 @@ export function ScanDialog({ close }: { close: (row: QueueRow | null) => void })
     try {
       close(await api.confirmScan(profile?.abha_number ?? ""));
     } catch (e) {
-      setProblem(errorWords(e));
+      setProblem(errorWords(e, t));
     }
   };
   const again = () => {
     setProfile(null);
     setProblem(null);
     setEnded(false);
-    api.startScan().catch((e) => setProblem(errorWords(e)));
+    api.startScan().catch((e) => setProblem(errorWords(e, t)));
   };
 
   return (

@@ -19,7 +19,7 @@ export function SettingsScreen() {
     setAudit((await api.auditLog().catch(() => [])).slice(-30).reverse());
   };
   useEffect(() => {
-    load().catch((e) => setError(errorWords(e)));
+    load().catch((e) => setError(errorWords(e, t)));
   }, []);
 
   if (!view || !draft) return error ? <div className="banner error">{error}</div> : null;
@@ -37,7 +37,7 @@ export function SettingsScreen() {
       setView(v);
       setNotice(t("settings.saved"));
     } catch (err) {
-      setError(errorWords(err));
+      setError(errorWords(err, t));
     }
   };
 
@@ -46,7 +46,7 @@ export function SettingsScreen() {
     try {
       setView(await api.setOnline(online));
     } catch (err) {
-      setError(errorWords(err));
+      setError(errorWords(err, t));
     }
   };
 

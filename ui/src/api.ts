@@ -4,6 +4,7 @@ import { invoke } from "@tauri-apps/api/core";
 export interface UiError {
   code: string;
   message: string;
+  abdmCode?: string;
 }
 
 export interface Patient {
@@ -132,7 +133,15 @@ export type ScanUpdate =
   | { kind: "problem"; message: string }
   | { kind: "ended" };
 
-export function errorWords(e: unknown): string {
-  if (e && typeof e === "object" && "message" in e) return String((e as UiError).message);
+// A failure in the chosen language where the UI knows it (ABDM's refusals and the common
+// conditions, as actions); otherwise the desk's own plain words.
+export function errorWords(e: unknown, t?: (key: string) => string): string {
+  if (e && typeof e === "object" && "message" in e) {
+    const err = e as UiError;
+    for (const key of [err.abdmCode && `abdm.${err.abdmCode}`, `error.${err.code}`]) {
+      if (key && t && t(key) !== key) return t(key);
+    }
+    return String(err.message);
+  }
   return String(e);
 }

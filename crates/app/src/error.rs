@@ -12,6 +12,10 @@ pub struct UiError {
     pub code: String,
     /// Plain words.
     pub message: String,
+    /// ABDM's own code when ABDM said no (`ABDM-1035` …): the UI shows its action in the
+    /// chosen language.
+    #[serde(rename = "abdmCode", skip_serializing_if = "Option::is_none")]
+    pub abdm_code: Option<String>,
 }
 
 impl UiError {
@@ -20,13 +24,21 @@ impl UiError {
         UiError {
             code: code.into(),
             message: message.into(),
+            abdm_code: None,
         }
     }
 }
 
 impl From<desk_core::DeskError> for UiError {
     fn from(e: desk_core::DeskError) -> UiError {
-        UiError::new(e.code(), e.to_string())
+        let abdm_code = match &e {
+            desk_core::DeskError::Refused { code, .. } => code.clone(),
+            _ => None,
+        };
+        UiError {
+            abdm_code,
+            ..UiError::new(e.code(), e.to_string())
+        }
     }
 }
 
