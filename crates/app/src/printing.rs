@@ -102,14 +102,8 @@ impl Session {
                 text: Some(patient.date_of_birth.clone()).filter(|d| !d.is_empty()),
                 ..Default::default()
             },
-            state_lgd: None,
-            district_lgd: None,
-            state: None,
-            district: None,
-            // A card left on a counter should not give the patient's phone number away.
-            mobile: None,
-            mobile_masked: false,
-            address: None,
+            // No mobile: a card left on a counter should not give the patient's number away.
+            ..Default::default()
         };
         let pdf = desk_print::abha_card(&profile, &self.settings().clinic_name)?;
         let number = patient.abha_number.unwrap_or_default().replace('-', "");

@@ -132,13 +132,8 @@ impl Session {
                         text: walk_in.year_of_birth.map(|y| y.to_string()),
                         ..Default::default()
                     },
-                    state_lgd: None,
-                    district_lgd: None,
-                    state: None,
-                    district: None,
                     mobile: walk_in.mobile.filter(|m| !m.trim().is_empty()),
-                    mobile_masked: false,
-                    address: None,
+                    ..Default::default()
                 })?
             }
         };

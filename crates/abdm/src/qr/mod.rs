@@ -37,7 +37,7 @@ pub enum Scanned {
 }
 
 /// The profile an ABHA QR carries. Fields a card may mask or leave out are optional.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AbhaQr {
     /// Dashed; absent on a PHR address not linked to an ABHA number.
     pub abha_number: Option<String>,
