@@ -121,6 +121,7 @@ impl Printed {
 struct SettingsView {
     settings: Settings,
     has_client_secret: bool,
+    has_relay_token: bool,
     online: bool,
     embedded: bool,
 }
@@ -131,6 +132,7 @@ async fn settings_view(app: &App) -> Answer<SettingsView> {
         Ok(session) => SettingsView {
             settings: session.settings(),
             has_client_secret: session.has_client_secret(),
+            has_relay_token: desk_app::session::has_relay_token(&keyring()),
             online: session.is_online(),
             embedded: session.sandbox_url().is_some(),
         },
@@ -138,6 +140,7 @@ async fn settings_view(app: &App) -> Answer<SettingsView> {
         Err(_) => SettingsView {
             settings: Settings::load(&app.dir).unwrap_or_default(),
             has_client_secret: desk_app::session::has_client_secret(&keyring()),
+            has_relay_token: desk_app::session::has_relay_token(&keyring()),
             online: false,
             embedded: false,
         },
@@ -171,6 +174,19 @@ async fn save_client_secret(app: State<'_, App>, secret: String) -> Answer<Setti
     desk_app::session::save_client_secret(&keyring(), &secret)?;
     app.retry_now();
     settings_view(&app).await
+}
+
+#[tauri::command]
+async fn save_relay_token(app: State<'_, App>, token: String) -> Answer<SettingsView> {
+    desk_app::session::save_relay_token(&keyring(), &token)?;
+    app.retry_now();
+    settings_view(&app).await
+}
+
+/// The public half of the clinic's relay key (made on first use), for the relay's operator.
+#[tauri::command]
+async fn relay_public_key() -> Answer<String> {
+    desk_app::session::relay_public_key(&keyring())
 }
 
 #[tauri::command]
@@ -386,6 +402,8 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             settings,
             save_settings,
             save_client_secret,
+            save_relay_token,
+            relay_public_key,
             set_online,
             audit_log,
             sandbox_url,

@@ -7,6 +7,8 @@ export function SettingsScreen() {
   const [view, setView] = useState<SettingsView | null>(null);
   const [draft, setDraft] = useState<Settings | null>(null);
   const [secret, setSecret] = useState("");
+  const [relayToken, setRelayToken] = useState("");
+  const [relayKey, setRelayKey] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [audit, setAudit] = useState<AuditRow[]>([]);
@@ -33,6 +35,10 @@ export function SettingsScreen() {
       if (secret.trim()) {
         v = await api.saveClientSecret(secret);
         setSecret(""); // The secret is not kept on screen, nor shown again.
+      }
+      if (relayToken.trim()) {
+        v = await api.saveRelayToken(relayToken);
+        setRelayToken("");
       }
       setView(v);
       setNotice(t("settings.saved"));
@@ -96,10 +102,23 @@ export function SettingsScreen() {
           <input id="settings-camera" value={draft.camera} onChange={(e) => set("camera", e.target.value)} />
         </label>
         {draft.environment !== "embedded-sandbox" && (
-          <label>
-            {t("settings.relayUrl")}
-            <input id="settings-relay" value={draft.relayUrl} onChange={(e) => set("relayUrl", e.target.value)} />
-          </label>
+          <>
+            <label>
+              {t("settings.relayUrl")}
+              <input id="settings-relay" value={draft.relayUrl} onChange={(e) => set("relayUrl", e.target.value)} />
+            </label>
+            <label>
+              {t("settings.relayToken")}
+              <input id="settings-relay-token" type="password" autoComplete="off" value={relayToken} onChange={(e) => setRelayToken(e.target.value)} />
+              <span className="muted small">{view.hasRelayToken ? t("settings.secretSaved") : t("settings.secretNone")}</span>
+            </label>
+            <div>
+              <button type="button" id="settings-relay-key" className="secondary" onClick={() => api.relayPublicKey().then(setRelayKey, (e) => setError(errorWords(e, t)))}>
+                {t("settings.relayKey")}
+              </button>
+              {relayKey && <p className="small"><code id="relay-public-key">{relayKey}</code></p>}
+            </div>
+          </>
         )}
         <button id="settings-save" type="submit">{t("settings.save")}</button>
         {notice && <div id="notice" className="banner ok" role="status">{notice}</div>}

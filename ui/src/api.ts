@@ -54,6 +54,7 @@ export interface Settings {
 export interface SettingsView {
   settings: Settings;
   hasClientSecret: boolean;
+  hasRelayToken: boolean;
   online: boolean;
   embedded: boolean;
 }
@@ -84,6 +85,8 @@ export const api = {
   settings: () => invoke<SettingsView>("settings"),
   saveSettings: (settings: Settings) => invoke<SettingsView>("save_settings", { settings }),
   saveClientSecret: (secret: string) => invoke<SettingsView>("save_client_secret", { secret }),
+  saveRelayToken: (token: string) => invoke<SettingsView>("save_relay_token", { token }),
+  relayPublicKey: () => invoke<string>("relay_public_key"),
   setOnline: (online: boolean) => invoke<SettingsView>("set_online", { online }),
   auditLog: () => invoke<AuditRow[]>("audit_log"),
   printAbhaCard: (patientId: string) => invoke<Printed>("print_abha_card", { patientId }),

@@ -26,7 +26,8 @@ pub const KEYRING_SERVICE: &str = "abdm-desk";
 pub const CLIENT_SECRET: &str = "abdm-client-secret";
 /// The keyring entry of the clinic's relay token.
 pub const RELAY_TOKEN: &str = "relay-token";
-/// The keyring entry of the clinic's relay key (base64).
+/// The keyring entry of the clinic's relay key (32 bytes; the same entry `deskctl clinic-key`
+/// uses, so both name one key).
 pub const RELAY_KEY: &str = "relay-clinic-key";
 
 /// ABDM and the relay on loopback, for the embedded sandbox.
@@ -109,6 +110,55 @@ pub fn save_client_secret(secrets: &dyn Secrets, secret: &str) -> Result<(), UiE
         })
 }
 
+/// The clinic's relay key: made on first use and kept in the keyring. Only its public half
+/// leaves it, for the relay's operator.
+fn clinic_key(secrets: &dyn Secrets) -> Result<ClinicKey, UiError> {
+    let keyring = |e: desk_store::SecretError| {
+        UiError::new("keyring", format!("the OS keyring cannot be used: {e}"))
+    };
+    match secrets.get(RELAY_KEY).map_err(keyring)? {
+        Some(bytes) => {
+            let bytes: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| UiError::new("keyring", "the relay key in the keyring is damaged"))?;
+            Ok(ClinicKey::from_bytes(bytes))
+        }
+        None => {
+            let key = ClinicKey::generate();
+            secrets
+                .set(RELAY_KEY, key.to_bytes().as_ref())
+                .map_err(keyring)?;
+            Ok(key)
+        }
+    }
+}
+
+/// The public half of the clinic's relay key, for the relay's operator (`--clinic …:KEY:…`).
+pub fn relay_public_key(secrets: &dyn Secrets) -> Result<String, UiError> {
+    Ok(clinic_key(secrets)?.public().to_string())
+}
+
+/// Saves the clinic's relay token (given by the relay's operator) in the keyring.
+pub fn save_relay_token(secrets: &dyn Secrets, token: &str) -> Result<(), UiError> {
+    if token.trim().is_empty() {
+        return Err(UiError::new("invalid-input", "the relay token is empty"));
+    }
+    secrets
+        .set(RELAY_TOKEN, token.trim().as_bytes())
+        .map_err(|e| {
+            UiError::new(
+                "keyring",
+                format!("the OS keyring did not keep the relay token: {e}"),
+            )
+        })
+}
+
+/// Whether a relay token is saved in `secrets`.
+pub fn has_relay_token(secrets: &dyn Secrets) -> bool {
+    matches!(secrets.get(RELAY_TOKEN), Ok(Some(_)))
+}
+
 /// Whether a client secret is saved in `secrets`.
 pub fn has_client_secret(secrets: &dyn Secrets) -> bool {
     matches!(secrets.get(CLIENT_SECRET), Ok(Some(_)))
@@ -153,10 +203,7 @@ impl Session {
                 };
                 let client_secret = secret(&*secrets, CLIENT_SECRET, "the ABDM client secret")?;
                 let token = secret(&*secrets, RELAY_TOKEN, "the relay's clinic token")?;
-                let key = ClinicKey::from_base64(&secret(&*secrets, RELAY_KEY, "the relay key")?)
-                    .map_err(|e| {
-                    UiError::new("settings", format!("the relay key is not valid: {e}"))
-                })?;
+                let key = clinic_key(&*secrets)?;
                 let desk =
                     Self::new_desk(&settings, environment, store, &secrets, base, client_secret);
                 (

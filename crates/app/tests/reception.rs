@@ -200,3 +200,30 @@ async fn the_token_slip_and_the_poster_are_saved_as_pdf_with_the_patient_and_the
     assert_eq!(e.code, "not-found", "no ABHA, no card: {e}");
     session.close().await;
 }
+
+#[test]
+fn the_relay_key_is_made_once_and_only_its_public_half_leaves_the_keyring() {
+    let secrets = MemorySecrets::default();
+    let public = desk_app::session::relay_public_key(&secrets).unwrap();
+    assert_eq!(public.len(), 64, "64 hex digits: {public}");
+    assert_eq!(
+        desk_app::session::relay_public_key(&secrets).unwrap(),
+        public,
+        "made once"
+    );
+    let stored = desk_store::Secrets::get(&secrets, desk_app::session::RELAY_KEY)
+        .unwrap()
+        .unwrap();
+    let key = relay_client::ClinicKey::from_bytes(stored.as_slice().try_into().unwrap());
+    assert_eq!(
+        key.public().to_string(),
+        public,
+        "the same key deskctl clinic-key reads"
+    );
+
+    assert!(!desk_app::session::has_relay_token(&secrets));
+    let e = desk_app::session::save_relay_token(&secrets, "  ").unwrap_err();
+    assert_eq!(e.code, "invalid-input");
+    desk_app::session::save_relay_token(&secrets, "token-from-the-operator").unwrap();
+    assert!(desk_app::session::has_relay_token(&secrets));
+}
