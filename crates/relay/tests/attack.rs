@@ -352,8 +352,10 @@ async fn a_flood_of_made_up_key_ids_does_not_stall_real_tokens() {
         .0,
         202
     );
+    // Stalled behind the flood's key fetches it would wait seconds; alone (the nextest
+    // config runs this test by itself) it takes milliseconds.
     assert!(
-        t.elapsed() < Duration::from_millis(500),
+        t.elapsed() < Duration::from_secs(1),
         "a real token waited {:?}",
         t.elapsed()
     );
