@@ -381,9 +381,7 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
                         // The connection indicator follows the desk's status as it changes.
                         let mut status = session.desk().status();
                         while status.changed().await.is_ok() {
-                            if let Ok(view) = session.reception() {
-                                let _ = handle.emit("connection", view.connection);
-                            }
+                            let _ = handle.emit("connection", session.connection());
                         }
                     }
                     Err(e) => tracing::error!(code = %e.code, "the desk did not start: {e}"),

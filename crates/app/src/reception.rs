@@ -49,11 +49,10 @@ pub struct WalkIn {
 }
 
 impl Session {
-    /// What the reception screen shows now.
-    pub fn reception(&self) -> Result<Reception, UiError> {
-        let desk = self.desk();
-        let status = desk.status().borrow().clone();
-        let connection = if let Some(reason) = status.outbox_paused {
+    /// How the desk is connected now.
+    pub fn connection(&self) -> ConnectionView {
+        let status = self.desk().status().borrow().clone();
+        if let Some(reason) = status.outbox_paused {
             ConnectionView {
                 state: "paused",
                 reason: Some(reason),
@@ -75,7 +74,13 @@ impl Session {
                     reason: None,
                 },
             }
-        };
+        }
+    }
+
+    /// What the reception screen shows now.
+    pub fn reception(&self) -> Result<Reception, UiError> {
+        let desk = self.desk();
+        let connection = self.connection();
         Ok(Reception {
             queue: desk.queue_today()?,
             outbox: desk.outbox()?.into_iter().rev().take(50).collect(),

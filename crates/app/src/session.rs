@@ -76,9 +76,6 @@ fn secret(secrets: &dyn Secrets, name: &str, what: &str) -> Result<String, UiErr
 
 /// A new training desk is not empty: a few patients to find, none of them in today's queue.
 fn seed_demo_patients(desk: &Desk) -> Result<(), UiError> {
-    if !desk.find_patients("")?.is_empty() {
-        return Ok(());
-    }
     for (name, gender, year, mobile) in [
         ("Sunita Verma", "F", 1972, "9811100001"),
         ("Arjun Mehta", "M", 1990, "9811100002"),
@@ -95,19 +92,40 @@ fn seed_demo_patients(desk: &Desk) -> Result<(), UiError> {
     Ok(())
 }
 
+/// Saves a write-only secret the admin typed (`what` names it in errors).
+fn save_secret(secrets: &dyn Secrets, entry: &str, what: &str, value: &str) -> Result<(), UiError> {
+    if value.trim().is_empty() {
+        return Err(UiError::new(
+            "invalid-input",
+            format!("the {what} is empty"),
+        ));
+    }
+    secrets.set(entry, value.trim().as_bytes()).map_err(|e| {
+        UiError::new(
+            "keyring",
+            format!("the OS keyring did not keep the {what}: {e}"),
+        )
+    })
+}
+
 /// Saves the ABDM client secret in `secrets` (also before a desk could start).
 pub fn save_client_secret(secrets: &dyn Secrets, secret: &str) -> Result<(), UiError> {
-    if secret.trim().is_empty() {
-        return Err(UiError::new("invalid-input", "the client secret is empty"));
-    }
-    secrets
-        .set(CLIENT_SECRET, secret.trim().as_bytes())
-        .map_err(|e| {
-            UiError::new(
-                "keyring",
-                format!("the OS keyring did not keep the secret: {e}"),
-            )
-        })
+    save_secret(secrets, CLIENT_SECRET, "client secret", secret)
+}
+
+/// Saves the clinic's relay token (given by the relay's operator) in the keyring.
+pub fn save_relay_token(secrets: &dyn Secrets, token: &str) -> Result<(), UiError> {
+    save_secret(secrets, RELAY_TOKEN, "relay token", token)
+}
+
+/// Whether a client secret is saved in `secrets` (it never leaves the keyring).
+pub fn has_client_secret(secrets: &dyn Secrets) -> bool {
+    matches!(secrets.get(CLIENT_SECRET), Ok(Some(_)))
+}
+
+/// Whether a relay token is saved in `secrets`.
+pub fn has_relay_token(secrets: &dyn Secrets) -> bool {
+    matches!(secrets.get(RELAY_TOKEN), Ok(Some(_)))
 }
 
 /// The clinic's relay key: made on first use and kept in the keyring. Only its public half
@@ -139,36 +157,13 @@ pub fn relay_public_key(secrets: &dyn Secrets) -> Result<String, UiError> {
     Ok(clinic_key(secrets)?.public().to_string())
 }
 
-/// Saves the clinic's relay token (given by the relay's operator) in the keyring.
-pub fn save_relay_token(secrets: &dyn Secrets, token: &str) -> Result<(), UiError> {
-    if token.trim().is_empty() {
-        return Err(UiError::new("invalid-input", "the relay token is empty"));
-    }
-    secrets
-        .set(RELAY_TOKEN, token.trim().as_bytes())
-        .map_err(|e| {
-            UiError::new(
-                "keyring",
-                format!("the OS keyring did not keep the relay token: {e}"),
-            )
-        })
-}
-
-/// Whether a relay token is saved in `secrets`.
-pub fn has_relay_token(secrets: &dyn Secrets) -> bool {
-    matches!(secrets.get(RELAY_TOKEN), Ok(Some(_)))
-}
-
-/// Whether a client secret is saved in `secrets`.
-pub fn has_client_secret(secrets: &dyn Secrets) -> bool {
-    matches!(secrets.get(CLIENT_SECRET), Ok(Some(_)))
-}
-
 impl Session {
     /// Opens the clinic's desk in `dir` and connects it. `secrets` is the OS keyring in the app.
     pub async fn open(dir: &Path, secrets: Arc<dyn Secrets>) -> Result<Session, UiError> {
         std::fs::create_dir_all(dir).map_err(io("the app's data folder cannot be made"))?;
         let settings = Settings::load(dir)?;
+        // Demo patients go into a new training desk only: no scan of every patient per start.
+        let new_desk = !dir.join("desk").exists();
         let store = Arc::new(Store::open(&dir.join("desk"), &secrets)?);
         let (desk, embedded, relay) = match settings.environment {
             EnvironmentChoice::EmbeddedSandbox => {
@@ -181,11 +176,13 @@ impl Session {
                     &format!("http://{}", embedded.line[0].addr),
                     abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
                 );
-                let registered = async {
+                let registered: Result<(), UiError> = async {
+                    if new_desk {
+                        seed_demo_patients(&desk)?;
+                    }
                     desk.register_facility(&settings.hip_id, &settings.clinic_name)
                         .await?;
-                    desk.register_bridge(&embedded.relay.url()).await?;
-                    seed_demo_patients(&desk)
+                    Ok(desk.register_bridge(&embedded.relay.url()).await?)
                 }
                 .await;
                 if let Err(e) = registered {
