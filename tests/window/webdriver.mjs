@@ -60,10 +60,19 @@ export class Session {
     await this.call("POST", `/element/${await this.find(css)}/click`, {});
   }
 
+  // Replaces a field's text the way a person does (erase it, type anew), and checks what
+  // the field then holds: WebDriver's "clear" alone does not reach React, whose next render can
+  // put the old value back under the typed text.
   async type(css, text) {
     const el = await this.find(css);
-    await this.call("POST", `/element/${el}/clear`, {});
-    await this.call("POST", `/element/${el}/value`, { text });
+    for (let attempt = 0; ; attempt++) {
+      const old = await this.call("GET", `/element/${el}/property/value`);
+      const endThenBackspaces = "\uE010" + "\uE003".repeat(old.length);
+      await this.call("POST", `/element/${el}/value`, { text: endThenBackspaces + text });
+      const value = await this.call("GET", `/element/${el}/property/value`);
+      if (value === text) return;
+      if (attempt === 2) throw new Error(`${css} holds "${value}" after typing "${text}"`);
+    }
   }
 
   async script(source, args = []) {
