@@ -12,45 +12,125 @@ use desk_app::{Session, Settings, UiError};
 use desk_core::gateway::{Found, LoginMethod, Txn};
 use serde::Serialize;
 use tauri::{Emitter, Manager, State};
-use tokio::sync::OnceCell;
 
-/// The session, opened once (in the background at start; a command that comes first waits).
+/// The session, opened in the background at start (a command that comes first waits for it).
 /// A failed start is tried again after `RETRY_START`, or at once after the settings change —
-/// not on every refresh of the screen.
+/// not on every refresh of the screen. Settings that change the connection close the session;
+/// the next one opens on the same store.
 struct App {
     dir: PathBuf,
-    session: OnceCell<Arc<Session>>,
-    failed: std::sync::Mutex<Option<(Instant, UiError)>>,
+    handle: tauri::AppHandle,
+    slot: tokio::sync::Mutex<Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    session: Option<Arc<Session>>,
+    /// Opened once per process: sled allows one opening of a database at a time.
+    store: Option<Arc<desk_store::Store>>,
+    failed: Option<(Instant, UiError)>,
 }
 
 const RETRY_START: Duration = Duration::from_secs(15);
 
 impl App {
-    async fn session(&self) -> Result<&Arc<Session>, UiError> {
-        if let Some(session) = self.session.get() {
-            return Ok(session);
+    async fn session(&self) -> Result<Arc<Session>, UiError> {
+        let mut slot = self.slot.lock().await;
+        if let Some(session) = &slot.session {
+            return Ok(session.clone());
         }
-        if let Some((at, e)) = &*self.failed.lock().expect("failed lock") {
+        if let Some((at, e)) = &slot.failed {
             if at.elapsed() < RETRY_START {
                 return Err(e.clone());
             }
         }
-        let opened = self
-            .session
-            .get_or_try_init(|| async {
-                let secrets = Arc::new(keyring());
-                Session::open(&self.dir, secrets).await.map(Arc::new)
-            })
-            .await;
-        if let Err(e) = &opened {
-            *self.failed.lock().expect("failed lock") = Some((Instant::now(), e.clone()));
+        match self.open(&mut slot).await {
+            Ok(session) => {
+                slot.failed = None;
+                slot.session = Some(session.clone());
+                self.follow(&session);
+                Ok(session)
+            }
+            Err(e) => {
+                tracing::error!(code = %e.code, "the desk did not start: {e}");
+                slot.failed = Some((Instant::now(), e.clone()));
+                Err(e)
+            }
         }
-        opened
     }
 
-    fn retry_now(&self) {
-        self.failed.lock().expect("failed lock").take();
+    async fn open(&self, slot: &mut Slot) -> Result<Arc<Session>, UiError> {
+        let secrets: Arc<dyn desk_store::Secrets> = Arc::new(keyring());
+        let store = match &slot.store {
+            Some(store) => store.clone(),
+            None => {
+                let (dir, secrets) = (self.dir.clone(), secrets.clone());
+                let store = blocking(move || Session::open_store(&dir, &secrets)).await?;
+                slot.store = Some(store.clone());
+                store
+            }
+        };
+        Ok(Arc::new(Session::open_on(&self.dir, secrets, store).await?))
     }
+
+    /// The connection settings changed: the session closes and a new one opens with them.
+    async fn reconnect(&self) {
+        let mut slot = self.slot.lock().await;
+        slot.failed = None;
+        if let Some(session) = slot.session.take() {
+            session.close().await;
+        }
+        drop(slot);
+        let _ = self.session().await;
+    }
+
+    /// Tells the UI what changes while `session` lives: its connection (`connection`) and the
+    /// reception view after each saved change (`reception`: arrivals, tokens, outbox progress).
+    fn follow(&self, session: &Arc<Session>) {
+        let handle = self.handle.clone();
+        let session = Arc::downgrade(session);
+        tauri::async_runtime::spawn(async move {
+            let Some((mut status, mut changes)) = session
+                .upgrade()
+                .map(|s| (s.desk().status(), s.store().changes()))
+            else {
+                return;
+            };
+            let mut first = true;
+            loop {
+                if !first {
+                    tokio::select! {
+                        changed = status.changed() => if changed.is_err() { return },
+                        changed = changes.changed() => {
+                            if changed.is_err() { return }
+                            // A burst of writes is one refresh.
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            changes.borrow_and_update();
+                        }
+                    }
+                }
+                first = false;
+                // The session is held only for the moment of the update: it ends when closed.
+                let Some(live) = session.upgrade() else {
+                    return;
+                };
+                let _ = handle.emit("connection", live.connection());
+                match live.reception() {
+                    Ok(view) => drop(handle.emit("reception", view)),
+                    Err(e) => tracing::warn!("the reception view could not be read: {e}"),
+                }
+            }
+        });
+    }
+}
+
+/// Runs keyring and store work off the async workers (the OS keyring may block on D-Bus).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, UiError> + Send + 'static,
+) -> Result<T, UiError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| UiError::new("internal", format!("a background task failed: {e}")))?
 }
 
 type Answer<T> = Result<T, UiError>;
@@ -128,19 +208,27 @@ struct SettingsView {
 
 /// The settings screen, also when the desk could not start (wrong settings must be fixable).
 async fn settings_view(app: &App) -> Answer<SettingsView> {
+    let (has_client_secret, has_relay_token) = blocking(|| {
+        let keyring = keyring();
+        Ok((
+            desk_app::session::has_client_secret(&keyring),
+            desk_app::session::has_relay_token(&keyring),
+        ))
+    })
+    .await?;
     Ok(match app.session().await {
         Ok(session) => SettingsView {
             settings: session.settings(),
-            has_client_secret: session.has_client_secret(),
-            has_relay_token: desk_app::session::has_relay_token(&keyring()),
+            has_client_secret,
+            has_relay_token,
             online: session.is_online(),
             embedded: session.sandbox_url().is_some(),
         },
         // A damaged settings file must not lock the admin out: the defaults, to save over it.
         Err(_) => SettingsView {
             settings: Settings::load(&app.dir).unwrap_or_default(),
-            has_client_secret: desk_app::session::has_client_secret(&keyring()),
-            has_relay_token: desk_app::session::has_relay_token(&keyring()),
+            has_client_secret,
+            has_relay_token,
             online: false,
             embedded: false,
         },
@@ -156,37 +244,57 @@ async fn settings(app: State<'_, App>) -> Answer<SettingsView> {
     settings_view(&app).await
 }
 
-/// Saved for the next start; a desk that is running also takes the new values at once.
+/// Saved at once; settings that change the connection reconnect the desk with them.
 #[tauri::command]
 async fn save_settings(app: State<'_, App>, settings: Settings) -> Answer<SettingsView> {
-    match app.session().await {
-        Ok(session) => drop(session.save_settings(settings)?),
+    let reconnect = match app.session().await {
+        Ok(session) => {
+            let reconnect = session.settings().reconnects(&settings);
+            session.save_settings(settings)?;
+            reconnect
+        }
         Err(_) => {
             settings.save(&app.dir)?;
-            app.retry_now();
+            true
         }
+    };
+    if reconnect {
+        app.reconnect().await;
     }
     settings_view(&app).await
 }
 
 #[tauri::command]
 async fn save_client_secret(app: State<'_, App>, secret: String) -> Answer<SettingsView> {
-    desk_app::session::save_client_secret(&keyring(), &secret)?;
-    app.retry_now();
+    blocking(move || desk_app::session::save_client_secret(&keyring(), &secret)).await?;
+    app.reconnect().await;
     settings_view(&app).await
 }
 
 #[tauri::command]
 async fn save_relay_token(app: State<'_, App>, token: String) -> Answer<SettingsView> {
-    desk_app::session::save_relay_token(&keyring(), &token)?;
-    app.retry_now();
+    blocking(move || desk_app::session::save_relay_token(&keyring(), &token)).await?;
+    app.reconnect().await;
     settings_view(&app).await
 }
 
 /// The public half of the clinic's relay key (made on first use), for the relay's operator.
 #[tauri::command]
 async fn relay_public_key() -> Answer<String> {
-    desk_app::session::relay_public_key(&keyring())
+    blocking(|| desk_app::session::relay_public_key(&keyring())).await
+}
+
+/// Registers the facility and the bridge and proves each step up to a callback through the
+/// relay; each step arrives as a `connection-test` event as it is proven.
+#[tauri::command]
+async fn test_connection(
+    app: State<'_, App>,
+    window: tauri::Window,
+) -> Answer<Vec<desk_core::identity::Check>> {
+    app.session()
+        .await?
+        .test_connection(|check| drop(window.emit("connection-test", check)))
+        .await
 }
 
 #[tauri::command]
@@ -263,7 +371,8 @@ async fn abha_create_verify(
     otp: String,
     mobile: String,
 ) -> Answer<bool> {
-    let desk = app.session().await?.desk();
+    let session = app.session().await?;
+    let desk = session.desk();
     Ok(desk
         .abha_create_verify_aadhaar_otp(&Txn(txn), &otp, &mobile)
         .await?)
@@ -285,7 +394,8 @@ async fn abha_create_suggestions(
     txn: String,
     patient_id: uuid::Uuid,
 ) -> Answer<Vec<String>> {
-    let desk = app.session().await?.desk();
+    let session = app.session().await?;
+    let desk = session.desk();
     Ok(desk.abha_address_suggestions(&Txn(txn), patient_id).await?)
 }
 
@@ -296,7 +406,8 @@ async fn abha_create_finish(
     patient_id: uuid::Uuid,
     address: Option<String>,
 ) -> Answer<desk_core::view::AbhaView> {
-    let desk = app.session().await?.desk();
+    let session = app.session().await?;
+    let desk = session.desk();
     Ok(desk
         .abha_create_finish(&Txn(txn), patient_id, address.as_deref())
         .await?)
@@ -322,7 +433,8 @@ async fn link_finish(
     method: LoginMethod,
     patient_id: uuid::Uuid,
 ) -> Answer<desk_core::view::AbhaView> {
-    let desk = app.session().await?.desk();
+    let session = app.session().await?;
+    let desk = session.desk();
     Ok(desk
         .link_finish(&Txn(txn), &otp, method, patient_id)
         .await?)
@@ -370,22 +482,13 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
         .setup(|app| {
             app.manage(App {
                 dir: data_dir(app)?,
-                session: OnceCell::new(),
-                failed: std::sync::Mutex::new(None),
+                handle: app.handle().clone(),
+                slot: Default::default(),
             });
             let handle = app.handle().clone();
+            // Started at once: the first screen finds the desk ready or starting.
             tauri::async_runtime::spawn(async move {
-                let state = handle.state::<App>();
-                match state.session().await {
-                    Ok(session) => {
-                        // The connection indicator follows the desk's status as it changes.
-                        let mut status = session.desk().status();
-                        while status.changed().await.is_ok() {
-                            let _ = handle.emit("connection", session.connection());
-                        }
-                    }
-                    Err(e) => tracing::error!(code = %e.code, "the desk did not start: {e}"),
-                }
+                let _ = handle.state::<App>().session().await;
             });
             Ok(())
         })
@@ -402,6 +505,7 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             save_client_secret,
             save_relay_token,
             relay_public_key,
+            test_connection,
             set_online,
             audit_log,
             sandbox_url,

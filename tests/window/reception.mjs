@@ -203,6 +203,28 @@ const scenarios = {
     await shot("linked");
   },
 
+  async testConnection(s, shot) {
+    await s.click("#nav-settings");
+    await s.click("#test-connection");
+    const outcome = async () => {
+      await s.until("the test's outcome", async () => (await s.text("#test-result")).length > 0, 60000);
+      return s.script("return [...document.querySelectorAll('#connection-checks li')].map(li => li.dataset.step + ':' + li.dataset.ok).join(' ')");
+    };
+    const passed = await outcome();
+    if (passed !== "credentials:true facility:true bridge:true relay:true callback:true") throw new Error(`the checks read ${passed}`);
+    await shot("passed");
+    // With the line pulled the first step fails, in words, and nothing after it is claimed.
+    await s.click("#line-toggle");
+    await s.until("the line to be out", async () => (await s.text("#line-state")) === "Pulled out");
+    await s.click("#test-connection");
+    const failed = await outcome();
+    if (failed !== "credentials:false") throw new Error(`with the line out the checks read ${failed}`);
+    const reason = await s.text("#connection-checks li");
+    if (!/reach/i.test(reason)) throw new Error(`the failed step gives no reason: ${reason}`);
+    await shot("line-out");
+    await s.click("#line-toggle");
+  },
+
   async secretStaysSecret(s, shot) {
     await s.click("#nav-settings");
     await s.type("#settings-secret", SECRET);

@@ -21,7 +21,8 @@ export function App() {
     document.documentElement.lang = lang;
   }, [lang]);
 
-  // The queue, outbox and connection refresh every second: scan-and-share arrivals appear live.
+  // The shell sends the reception view after every saved change (arrivals, tokens, outbox
+  // progress) and the connection as it changes; nothing polls while the desk runs.
   const refresh = useCallback(async () => {
     try {
       setData(await api.reception());
@@ -31,17 +32,24 @@ export function App() {
     }
   }, []);
   useEffect(() => {
-    // The shell tells us at once when the connection changes; the timer covers the rest.
-    const unlisten = listen("connection", () => refresh());
-    return () => {
-      unlisten.then((stop) => stop());
-    };
-  }, [refresh]);
-  useEffect(() => {
     refresh();
-    const timer = setInterval(refresh, 1000);
-    return () => clearInterval(timer);
+    const stops = [
+      listen<ReceptionData>("reception", ({ payload }) => {
+        setData(payload);
+        setLoadError(null);
+      }),
+      listen<ReceptionData["connection"]>("connection", ({ payload }) =>
+        setData((d) => (d ? { ...d, connection: payload } : d)),
+      ),
+    ];
+    return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
   }, [refresh]);
+  // A desk that could not start is asked again now and then (the shell retries its start).
+  useEffect(() => {
+    if (!loadError) return;
+    const timer = setInterval(refresh, 5000);
+    return () => clearInterval(timer);
+  }, [loadError, refresh]);
 
   const switchLanguage = async () => {
     const next: Language = lang === "en" ? "hi" : "en";

@@ -39,13 +39,13 @@ export function Reception({ data, refresh }: { data: Data | null; refresh: () =>
   const [abhaFor, setAbhaFor] = useState<Patient | null>(null);
   const [scanning, setScanning] = useState(false);
 
-  // New tokens that the desk did not give from this screen are arrivals (scan and share).
-  const givenHere = useRef<Set<number>>(new Set());
+  // Tokens given in answer to a patient's scan of the counter QR are arrivals: a chime and a
+  // highlighted row when one appears.
   useEffect(() => {
     if (!data) return;
     const tokens = new Set(data.queue.map((r) => r.token));
     if (seen.current) {
-      const fresh = data.queue.filter((r) => !seen.current!.has(r.token) && !givenHere.current.has(r.token));
+      const fresh = data.queue.filter((r) => r.arrivedByScan && !seen.current!.has(r.token));
       if (fresh.length > 0) {
         chime();
         setArrived((old) => new Set([...old, ...fresh.map((r) => r.token)]));
@@ -68,7 +68,6 @@ export function Reception({ data, refresh }: { data: Data | null; refresh: () =>
   };
 
   const onGiven = (row: QueueRow) => {
-    givenHere.current.add(row.token);
     return t("walkin.saved", { name: row.patient.name, token: row.token });
   };
 

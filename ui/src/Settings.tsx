@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import { api, errorWords, type AuditRow, type Settings, type SettingsView } from "./api";
+import { listen } from "@tauri-apps/api/event";
+import { api, errorWords, type AuditRow, type Check, type CheckStep, type Settings, type SettingsView } from "./api";
 import { useT } from "./i18n";
 
 export function SettingsScreen() {
@@ -125,6 +126,7 @@ export function SettingsScreen() {
         {error && <div id="error" className="banner error" role="alert">{error}</div>}
       </form>
       <aside>
+        <ConnectionTest afterwards={() => load().catch(() => {})} />
         {view.embedded && (
           <section className="line">
             <h3>{t("settings.line")}</h3>
@@ -148,5 +150,65 @@ export function SettingsScreen() {
         </section>
       </aside>
     </div>
+  );
+}
+
+const STEPS: CheckStep[] = ["credentials", "facility", "bridge", "relay", "callback"];
+
+// Registers the facility and the bridge, then proves each step as the desk reports it (the last
+// one can take a while: a callback from ABDM through the relay).
+function ConnectionTest({ afterwards }: { afterwards: () => void }) {
+  const t = useT();
+  const [checks, setChecks] = useState<Check[] | null>(null);
+  const [running, setRunning] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const run = async () => {
+    setRunning(true);
+    setError(null);
+    setChecks([]);
+    const stop = await listen<Check>("connection-test", ({ payload }) => setChecks((c) => [...(c ?? []), payload]));
+    try {
+      setChecks(await api.testConnection());
+    } catch (e) {
+      setError(errorWords(e, t));
+    } finally {
+      stop();
+      setRunning(false);
+      afterwards();
+    }
+  };
+
+  const done = checks && !running;
+  const passed = done && checks.length === STEPS.length && checks.every((c) => c.ok);
+  return (
+    <section className="connection-test">
+      <h3>{t("settings.test")}</h3>
+      <p className="muted small">{t("settings.testHelp")}</p>
+      <button id="test-connection" className="secondary" disabled={running} onClick={run}>
+        {running ? t("settings.testing") : t("settings.testRun")}
+      </button>
+      {checks && (
+        <ol id="connection-checks" className="checks">
+          {STEPS.map((step, i) => {
+            const check = checks.find((c) => c.step === step);
+            const pending = !check && running && i === checks.length;
+            if (!check && !pending) return null;
+            return (
+              <li key={step} data-step={step} data-ok={check ? String(check.ok) : "pending"} className={check ? (check.ok ? "ok" : "bad") : "pending"}>
+                <span aria-hidden="true">{check ? (check.ok ? "✓" : "✗") : "…"}</span> <b>{t(`check.${step}`)}</b>
+                {check && <div className="small">{check.detail}</div>}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      {done && checks.length > 0 && (
+        <div id="test-result" className={`banner ${passed ? "ok" : "error"}`} role="status">
+          {passed ? t("settings.testPassed") : t("settings.testFailed")}
+        </div>
+      )}
+      {error && <div id="test-error" className="banner error" role="alert">{error}</div>}
+    </section>
   );
 }

@@ -20,6 +20,7 @@ export interface Patient {
 export interface QueueRow {
   token: number;
   patient: Patient;
+  arrivedByScan: boolean;
 }
 
 export interface OutboxRow {
@@ -59,6 +60,14 @@ export interface SettingsView {
   embedded: boolean;
 }
 
+// One step of the connection test (settings).
+export type CheckStep = "credentials" | "facility" | "bridge" | "relay" | "callback";
+export interface Check {
+  step: CheckStep;
+  ok: boolean;
+  detail: string;
+}
+
 export interface AuditRow {
   seq: number;
   at: string;
@@ -87,6 +96,7 @@ export const api = {
   saveClientSecret: (secret: string) => invoke<SettingsView>("save_client_secret", { secret }),
   saveRelayToken: (token: string) => invoke<SettingsView>("save_relay_token", { token }),
   relayPublicKey: () => invoke<string>("relay_public_key"),
+  testConnection: () => invoke<Check[]>("test_connection"),
   setOnline: (online: boolean) => invoke<SettingsView>("set_online", { online }),
   auditLog: () => invoke<AuditRow[]>("audit_log"),
   printAbhaCard: (patientId: string) => invoke<Printed>("print_abha_card", { patientId }),

@@ -107,6 +107,13 @@ impl GatewayClient {
         }
     }
 
+    /// A session token fetched now, not the cached one: proves that ABDM answers and accepts
+    /// the client id and secret at this moment.
+    pub async fn new_session_token(&self) -> Result<String, AbdmError> {
+        self.token.lock().await.take();
+        self.session_token().await
+    }
+
     /// A valid session token, fetched when there is none or the cached one is close to expiry.
     pub async fn session_token(&self) -> Result<String, AbdmError> {
         let mut cached = self.token.lock().await;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use abdm_relay::{Clinic, RelayConfig, RelayServer};
 use abdm_sandbox::{Sandbox, SandboxConfig};
 use desk_core::gateway::v0_5::V05;
+use desk_core::identity::{Check, CheckWaits};
 use desk_core::{AnyGateway, Desk, DeskConfig, Environment, Running};
 use desk_store::{Secrets, Store};
 use relay_client::ClinicKey;
@@ -50,9 +51,13 @@ pub struct Session {
     dir: PathBuf,
     settings: Mutex<Settings>,
     secrets: Arc<dyn Secrets>,
+    store: Arc<Store>,
     desk: Arc<Desk>,
     running: Mutex<Option<Running>>,
-    embedded: Option<Embedded>,
+    /// With the embedded sandbox; taken when the session closes.
+    embedded: Mutex<Option<Embedded>>,
+    /// Where ABDM calls the clinic back (the relay's public address).
+    bridge_url: String,
     pub(crate) scan: Arc<Mutex<crate::scanning::ScanState>>,
 }
 
@@ -75,20 +80,22 @@ fn secret(secrets: &dyn Secrets, name: &str, what: &str) -> Result<String, UiErr
 }
 
 /// A new training desk is not empty: a few patients to find, none of them in today's queue.
-fn seed_demo_patients(desk: &Desk) -> Result<(), UiError> {
-    for (name, gender, year, mobile) in [
-        ("Sunita Verma", "F", 1972, "9811100001"),
-        ("Arjun Mehta", "M", 1990, "9811100002"),
-        ("Fatima Sheikh", "F", 2001, "9811100003"),
-    ] {
-        desk.register_patient(desk_core::NewPatient {
-            name: name.into(),
-            gender: gender.into(),
-            year_of_birth: Some(year),
-            mobile: Some(mobile.into()),
-            ..Default::default()
-        })?;
-    }
+fn seed_demo_patients(store: &Store) -> Result<(), UiError> {
+    store.write(|w| -> Result<(), desk_store::StoreError> {
+        for (name, gender, year, mobile) in [
+            ("Sunita Verma", desk_store::Gender::F, 1972, "9811100001"),
+            ("Arjun Mehta", desk_store::Gender::M, 1990, "9811100002"),
+            ("Fatima Sheikh", desk_store::Gender::F, 2001, "9811100003"),
+        ] {
+            w.put_patient(&desk_store::Patient {
+                gender,
+                year_of_birth: Some(year),
+                mobile: Some(mobile.into()),
+                ..desk_store::Patient::new(name)
+            })?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -160,26 +167,46 @@ pub fn relay_public_key(secrets: &dyn Secrets) -> Result<String, UiError> {
 impl Session {
     /// Opens the clinic's desk in `dir` and connects it. `secrets` is the OS keyring in the app.
     pub async fn open(dir: &Path, secrets: Arc<dyn Secrets>) -> Result<Session, UiError> {
+        let store = Self::open_store(dir, &secrets)?;
+        Self::open_on(dir, secrets, store).await
+    }
+
+    /// Opens the clinic's store (once per process: a session that restarts keeps it).
+    pub fn open_store(dir: &Path, secrets: &Arc<dyn Secrets>) -> Result<Arc<Store>, UiError> {
         std::fs::create_dir_all(dir).map_err(io("the app's data folder cannot be made"))?;
-        let settings = Settings::load(dir)?;
-        // Demo patients go into a new training desk only: no scan of every patient per start.
         let new_desk = !dir.join("desk").exists();
-        let store = Arc::new(Store::open(&dir.join("desk"), &secrets)?);
-        let (desk, embedded, relay) = match settings.environment {
+        let store = Store::open(&dir.join("desk"), secrets)?;
+        // Demo patients go into a new training desk only: no scan of every patient per start.
+        if new_desk && Settings::load(dir)?.environment == EnvironmentChoice::EmbeddedSandbox {
+            seed_demo_patients(&store)?;
+        }
+        Ok(Arc::new(store))
+    }
+
+    /// The clinic's store, to start the next session on.
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
+    /// Connects the desk on an open `store` with the settings saved in `dir`.
+    pub async fn open_on(
+        dir: &Path,
+        secrets: Arc<dyn Secrets>,
+        store: Arc<Store>,
+    ) -> Result<Session, UiError> {
+        let settings = Settings::load(dir)?;
+        let (desk, embedded, relay, bridge_url) = match settings.environment {
             EnvironmentChoice::EmbeddedSandbox => {
                 let (embedded, relay) = Self::start_embedded(dir, &settings).await?;
                 let desk = Self::new_desk(
                     &settings,
                     Environment::EmbeddedSandbox,
-                    store,
+                    store.clone(),
                     &secrets,
                     &format!("http://{}", embedded.line[0].addr),
                     abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
                 );
                 let registered: Result<(), UiError> = async {
-                    if new_desk {
-                        seed_demo_patients(&desk)?;
-                    }
                     desk.register_facility(&settings.hip_id, &settings.clinic_name)
                         .await?;
                     Ok(desk.register_bridge(&embedded.relay.url()).await?)
@@ -189,7 +216,8 @@ impl Session {
                     embedded.stop().await; // Nothing left running for the next try to trip on.
                     return Err(e);
                 }
-                (desk, Some(embedded), relay)
+                let bridge = embedded.relay.url();
+                (desk, Some(embedded), relay, bridge)
             }
             choice => {
                 let (environment, base) = match choice {
@@ -198,15 +226,32 @@ impl Session {
                     }
                     _ => (Environment::AbdmSandbox, "https://dev.abdm.gov.in"),
                 };
-                let client_secret = secret(&*secrets, CLIENT_SECRET, "the ABDM client secret")?;
-                let token = secret(&*secrets, RELAY_TOKEN, "the relay's clinic token")?;
-                let key = clinic_key(&*secrets)?;
-                let desk =
-                    Self::new_desk(&settings, environment, store, &secrets, base, client_secret);
+                // The OS keyring may block (D-Bus): off the async workers.
+                let keys = secrets.clone();
+                let (client_secret, token, key) = tokio::task::spawn_blocking(move || {
+                    Ok::<_, UiError>((
+                        secret(&*keys, CLIENT_SECRET, "the ABDM client secret")?,
+                        secret(&*keys, RELAY_TOKEN, "the relay's clinic token")?,
+                        clinic_key(&*keys)?,
+                    ))
+                })
+                .await
+                .map_err(|e| {
+                    UiError::new("internal", format!("a background task failed: {e}"))
+                })??;
+                let desk = Self::new_desk(
+                    &settings,
+                    environment,
+                    store.clone(),
+                    &secrets,
+                    base,
+                    client_secret,
+                );
                 (
                     desk,
                     None,
                     relay_client::ClientConfig::new(&settings.relay_url, token, key),
+                    settings.relay_url.trim().to_string(),
                 )
             }
         };
@@ -216,9 +261,11 @@ impl Session {
             dir: dir.to_path_buf(),
             settings: Mutex::new(settings),
             secrets,
+            store,
             desk,
             running: Mutex::new(Some(running)),
-            embedded,
+            embedded: Mutex::new(embedded),
+            bridge_url,
             scan: Arc::default(),
         })
     }
@@ -349,12 +396,17 @@ impl Session {
 
     /// The embedded sandbox's base URL (its patient phone, its operator API).
     pub fn sandbox_url(&self) -> Option<String> {
-        self.embedded.as_ref().map(|e| e.sandbox.url())
+        self.embedded().as_ref().map(|e| e.sandbox.url())
+    }
+
+    fn embedded(&self) -> std::sync::MutexGuard<'_, Option<Embedded>> {
+        self.embedded.lock().expect("embedded lock")
     }
 
     /// With the embedded sandbox: plugs the clinic's line in or pulls it out.
     pub fn set_online(&self, online: bool) -> Result<(), UiError> {
-        let embedded = self.embedded.as_ref().ok_or_else(|| {
+        let embedded = self.embedded();
+        let embedded = embedded.as_ref().ok_or_else(|| {
             UiError::new(
                 "unsupported",
                 "only the embedded sandbox has a line to pull",
@@ -368,20 +420,44 @@ impl Session {
 
     /// Whether the embedded line is in (always true otherwise).
     pub fn is_online(&self) -> bool {
-        self.embedded
+        self.embedded()
             .as_ref()
             .is_none_or(|e| e.line.iter().all(Cable::is_plugged))
     }
 
-    /// Stops the desk's tasks, then what the embedded sandbox started. Everything saved stays.
-    pub async fn close(self) {
+    /// Stops the desk's tasks, then what the embedded sandbox started. Everything saved stays;
+    /// the store stays open for the next session.
+    pub async fn close(&self) {
         self.stop_scan();
         let running = self.running.lock().expect("running lock").take();
         if let Some(running) = running {
             running.stop().await;
         }
-        if let Some(e) = self.embedded {
+        let embedded = self.embedded().take();
+        if let Some(e) = embedded {
             e.stop().await;
         }
+    }
+
+    /// The connection test of the clinic settings: registers the facility and the bridge with
+    /// ABDM and proves each step up to a callback through the relay; `report` hears each step.
+    pub async fn test_connection(&self, report: impl Fn(&Check)) -> Result<Vec<Check>, UiError> {
+        let settings = self.settings();
+        if self.bridge_url.is_empty() {
+            return Err(UiError::new(
+                "settings",
+                "the relay URL is not set: enter it in the clinic settings",
+            ));
+        }
+        Ok(self
+            .desk
+            .test_connection(
+                &settings.hip_id,
+                &settings.clinic_name,
+                &self.bridge_url,
+                CheckWaits::default(),
+                report,
+            )
+            .await?)
     }
 }

@@ -113,6 +113,21 @@ impl Settings {
         Ok(())
     }
 
+    /// Whether going from these settings to `new` changes how the desk is connected (which
+    /// ABDM, as whom, through which relay): the desk then reconnects.
+    pub fn reconnects(&self, new: &Settings) -> bool {
+        let connection = |s: &Settings| {
+            (
+                s.environment,
+                s.hip_id.trim().to_string(),
+                s.client_id.trim().to_string(),
+                s.relay_url.trim().to_string(),
+                s.clinic_name.trim().to_string(),
+            )
+        };
+        connection(self) != connection(new)
+    }
+
     /// Saves atomically: the old file stays whole until the new one is on disk.
     pub fn save(&self, dir: &Path) -> Result<(), UiError> {
         self.check()?;

@@ -116,9 +116,10 @@ async fn a_scan_and_share_arrives_in_the_queue_and_scanning_again_keeps_the_toke
     assert_eq!(
         queue
             .iter()
-            .map(|r| (r.token, r.patient.name.as_str()))
+            .map(|r| (r.token, r.patient.name.as_str(), r.arrived_by_scan))
             .collect::<Vec<_>>(),
-        [(1, "Meena Das"), (2, "Asha Kumari")]
+        [(1, "Meena Das", false), (2, "Asha Kumari", true)],
+        "the walk-in was given at the desk; Asha arrived by her scan"
     );
     let again = operator
         .share("asha.kumari@sbx", &settings.hip_id, &settings.counter_id)

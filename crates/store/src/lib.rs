@@ -103,6 +103,8 @@ pub struct Store {
     keys: Keys,
     write_lock: Mutex<()>,
     durable: Durable,
+    /// Counts committed writes, so that a screen can follow the store instead of polling it.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// What makes a flushed write durable. sled's `flush` writes its log with `sync_file_range` on
@@ -215,6 +217,7 @@ impl Store {
             db,
             tree,
             write_lock: Mutex::new(()),
+            changes: tokio::sync::watch::Sender::new(0),
         };
         let found = store
             .tree
@@ -300,7 +303,13 @@ impl Store {
         self.tree.apply_batch(batch).map_err(StoreError::from)?;
         self.db.flush().map_err(StoreError::from)?;
         self.durable.sync().map_err(io)?;
+        self.changes.send_modify(|n| *n += 1);
         Ok(result)
+    }
+
+    /// Changes whenever a write is committed (durable by then); its value counts the writes.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// A record by id.

@@ -140,7 +140,7 @@ fn tokens_are_one_per_patient_per_day_and_counters_continue() {
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     {
         let store = Store::open(&dir, &secrets).unwrap();
-        let t = |p| store.write(|w| w.token_for(p, "2026-12-01")).unwrap();
+        let t = |p| store.write(|w| w.token_for(p, "2026-12-01", false)).unwrap();
         assert_eq!(t(a), (1, true));
         assert_eq!(t(b), (2, true));
         assert_eq!(t(a), (1, false));
@@ -148,7 +148,7 @@ fn tokens_are_one_per_patient_per_day_and_counters_continue() {
     }
     let store = Store::open(&dir, &secrets).unwrap();
     assert_eq!(
-        store.write(|w| w.token_for(a, "2026-12-02")).unwrap(),
+        store.write(|w| w.token_for(a, "2026-12-02", true)).unwrap(),
         (1, true)
     );
     store.write(|w| w.audit("x", "two", None)).unwrap();
@@ -335,4 +335,26 @@ fn keyring_holds_the_database_key() {
     secrets.delete("consent-key-test").unwrap();
     assert!(secrets.get("consent-key-test").unwrap().is_none());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn watchers_hear_committed_writes_only() {
+    let dir = temp("changes");
+    let store = Store::open(&dir, &MemorySecrets::default()).unwrap();
+    let mut changes = store.changes();
+    assert!(!changes.has_changed().unwrap());
+    // A write that fails, or writes nothing, is no change.
+    let failed: Result<()> = store.write(|w| {
+        w.put_patient(&patient("Asha Kumari", None))?;
+        Err(StoreError::Corrupt("refused".into()))
+    });
+    assert!(failed.is_err());
+    store.write(|_| Ok::<_, StoreError>(())).unwrap();
+    assert!(!changes.has_changed().unwrap());
+    store
+        .write(|w| w.put_patient(&patient("Asha Kumari", None)))
+        .unwrap();
+    assert!(changes.has_changed().unwrap());
+    assert_eq!(*changes.borrow_and_update(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
 }

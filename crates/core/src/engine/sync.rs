@@ -199,6 +199,9 @@ impl<G: Gateway> Desk<G> {
                     )?;
                     return Ok(());
                 };
+                if pending.step == Step::Identity(crate::identity::Step::ConnectionProbe) {
+                    return self.probe_answered(w, &pending);
+                }
                 if let Answer::Refused { code, message } = &answer {
                     let reason = crate::error::refusal_words(Some(code), message);
                     finish(

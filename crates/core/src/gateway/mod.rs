@@ -96,7 +96,8 @@ pub trait Gateway: Send + Sync + 'static {
     fn read(&self, path: &str, body: &Value) -> Result<Event, String>;
     /// The ABHA service of this generation.
     fn abha(&self) -> &Self::Abha;
-    /// Gets a session token: proves the client id and secret.
+    /// Gets a new session token (not a cached one): proves ABDM answers and takes the client
+    /// id and secret now.
     fn check_credentials(&self) -> impl Future<Output = Result<(), AbdmError>> + Send;
     /// Links the clinic's HFR id to our bridge as HIP and HIU.
     fn register_facility(

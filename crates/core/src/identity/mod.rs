@@ -3,6 +3,7 @@
 //! to the webcam), scan and share (the patient scans the counter QR), the facility and the bridge.
 
 mod abha;
+mod connection;
 mod facility;
 mod patients;
 mod scan;
@@ -10,6 +11,7 @@ mod scan;
 use desk_store::{AbhaProfile, Id, LinkingToken, Patient, Secret, Writer};
 use serde::{Deserialize, Serialize};
 
+pub use connection::{Check, CheckStep, CheckWaits};
 pub use patients::NewPatient;
 
 use crate::desk::Desk;
@@ -55,6 +57,8 @@ pub enum Step {
         /// As above.
         number: String,
     },
+    /// The connection test's question: any answer proves the way back through the relay.
+    ConnectionProbe,
 }
 
 fn done() -> OutboxState {

@@ -105,8 +105,9 @@ impl<G: Gateway> Desk<G> {
             .store
             .get::<Patient>(&Id::uuid(patient_id))?
             .ok_or_else(|| DeskError::NotFound("this patient is not registered here".into()))?;
+        let today = super::today();
         let token = self.store.write(|w| -> Result<u32> {
-            let (token, new) = w.token_for(patient.id, &super::today())?;
+            let (token, new) = w.token_for(patient.id, &today, false)?;
             if new {
                 w.audit(
                     "token given",
@@ -116,9 +117,11 @@ impl<G: Gateway> Desk<G> {
             }
             Ok(token)
         })?;
+        let day: desk_store::TokenDay = self.store.get(&Id::text(&today))?.unwrap_or_default();
         Ok(QueueRow {
             token,
             patient: PatientView::of(&patient),
+            arrived_by_scan: day.shared.contains(&token),
         })
     }
 

@@ -158,7 +158,7 @@ impl<G: Gateway> Desk<G> {
         profile.pincode = s.pincode;
         profile.updated_at = Some(now);
         w.put(&profile);
-        let (token, new) = w.token_for(patient.id, &today())?;
+        let (token, new) = w.token_for(patient.id, &today(), true)?;
         self.enqueue(
             w,
             &Call::ShareAnswer {

@@ -161,6 +161,8 @@ pub struct QueueRow {
     pub token: u32,
     /// The patient.
     pub patient: PatientView,
+    /// Given in answer to the patient's scan of the counter QR (an arrival), not at the desk.
+    pub arrived_by_scan: bool,
 }
 
 /// A line of the audit log.
@@ -275,6 +277,7 @@ impl<G: Gateway> Desk<G> {
                 rows.push(QueueRow {
                     token,
                     patient: PatientView::of(&p),
+                    arrived_by_scan: day.shared.contains(&token),
                 });
             }
         }

@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -15,6 +15,9 @@ pub struct TokenDay {
     pub next: u32,
     /// Each patient's token that day.
     pub by_patient: HashMap<Uuid, u32>,
+    /// The tokens given in answer to a patient's scan of the counter QR (arrivals).
+    #[serde(default)]
+    pub shared: BTreeSet<u32>,
 }
 
 impl Record for TokenDay {
@@ -26,7 +29,8 @@ impl Record for TokenDay {
 
 impl Writer<'_> {
     /// The patient's token for `date`: the same one all day, a new number otherwise.
-    pub fn token_for(&mut self, patient: Uuid, date: &str) -> Result<(u32, bool)> {
+    /// `shared`: asked for by the patient's scan of the counter QR, not given at the desk.
+    pub fn token_for(&mut self, patient: Uuid, date: &str, shared: bool) -> Result<(u32, bool)> {
         let mut day: TokenDay = self.get(&Id::text(date))?.unwrap_or_else(|| TokenDay {
             date: date.into(),
             ..TokenDay::default()
@@ -37,6 +41,9 @@ impl Writer<'_> {
         day.next += 1;
         let n = day.next;
         day.by_patient.insert(patient, n);
+        if shared {
+            day.shared.insert(n);
+        }
         self.put(&day);
         Ok((n, true))
     }

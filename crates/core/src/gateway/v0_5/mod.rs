@@ -83,7 +83,7 @@ impl Gateway for V05 {
     }
 
     async fn check_credentials(&self) -> Result<(), AbdmError> {
-        self.client.session_token().await.map(|_| ())
+        self.client.new_session_token().await.map(|_| ())
     }
 
     async fn register_facility(&self, hf_id: &str, name: &str) -> Result<(), AbdmError> {
