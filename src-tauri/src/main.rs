@@ -306,7 +306,7 @@ async fn set_online(app: State<'_, App>, online: bool) -> Answer<SettingsView> {
 
 #[tauri::command]
 async fn audit_log(app: State<'_, App>) -> Answer<Vec<desk_core::view::AuditRow>> {
-    Ok(app.session().await?.desk().audit_log()?)
+    Ok(app.session().await?.desk().audit_newest(50)?)
 }
 
 #[tauri::command]

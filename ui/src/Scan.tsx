@@ -16,7 +16,7 @@ export function ScanDialog({ close }: { close: (row: QueueRow | null) => void })
     const stop = listen<ScanUpdate>("scan", ({ payload }) => {
       if (payload.kind === "preview") setFrame(payload.image);
       else if (payload.kind === "found") setProfile(payload.profile);
-      else if (payload.kind === "problem") setProblem(payload.message);
+      else if (payload.kind === "problem") setProblem(t(`scan.problem.${payload.code}`, { message: payload.message }));
       else setEnded(true);
     });
     stop.then(() => api.startScan()).catch((e) => setProblem(errorWords(e, t)));

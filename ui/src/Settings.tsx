@@ -19,7 +19,7 @@ export function SettingsScreen() {
     setView(v);
     setDraft(v.settings);
     // The audit log needs a running desk; the settings do not (they may be why it did not start).
-    setAudit((await api.auditLog().catch(() => [])).slice(-30).reverse());
+    setAudit(await api.auditLog().catch(() => [])); // newest first
   };
   useEffect(() => {
     load().catch((e) => setError(errorWords(e, t)));

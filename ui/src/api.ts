@@ -143,7 +143,7 @@ export interface ScannedProfile {
 export type ScanUpdate =
   | { kind: "preview"; image: string }
   | { kind: "found"; profile: ScannedProfile }
-  | { kind: "problem"; message: string }
+  | { kind: "problem"; code: "address-only" | "counter-code" | "number-only" | "unreadable" | "camera"; message: string }
   | { kind: "ended" };
 
 // A failure in the chosen language where the UI knows it (ABDM's refusals and the common

@@ -83,7 +83,7 @@ impl Session {
         let connection = self.connection();
         Ok(Reception {
             queue: desk.queue_today()?,
-            outbox: desk.outbox()?.into_iter().rev().take(50).collect(),
+            outbox: desk.outbox_newest(50)?,
             connection,
         })
     }

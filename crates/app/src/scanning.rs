@@ -31,9 +31,12 @@ pub enum ScanUpdate {
         /// What the card says.
         profile: Box<AbhaQr>,
     },
-    /// A code was read that is not an ABHA card, or the camera failed: plain words.
+    /// A code was read that is not an ABHA card, or the camera failed.
     Problem {
-        /// Why.
+        /// Which problem, for the UI's words in its language: `address-only`, `counter-code`,
+        /// `number-only`, `unreadable` or `camera`.
+        code: &'static str,
+        /// Why, in English (the camera's own words for `camera`).
         message: String,
     },
     /// The scanner stopped (the pictures ran out, or it was stopped).
@@ -167,7 +170,10 @@ impl Scan {
                     }
                 }
                 ScanEvent::Found { scanned, .. } => found(scanned),
-                ScanEvent::Error(message) => ScanUpdate::Problem { message },
+                ScanEvent::Error(message) => ScanUpdate::Problem {
+                    code: "camera",
+                    message,
+                },
                 ScanEvent::Ended => break,
             };
             let card = matches!(update, ScanUpdate::Found { .. });
@@ -183,7 +189,8 @@ impl Scan {
 
 /// What a decoded code means at the desk.
 fn found(scanned: Result<Scanned, abdm::qr::QrError>) -> ScanUpdate {
-    let problem = |message: &str| ScanUpdate::Problem {
+    let problem = |code, message: &str| ScanUpdate::Problem {
+        code,
         message: message.into(),
     };
     match scanned {
@@ -191,13 +198,19 @@ fn found(scanned: Result<Scanned, abdm::qr::QrError>) -> ScanUpdate {
             ScanUpdate::Found { profile }
         }
         Ok(Scanned::Abha(_)) => problem(
+            "address-only",
             "this card shows an ABHA address but no ABHA number: link the ABHA with an OTP instead",
         ),
-        Ok(Scanned::Counter { .. }) => problem("this is a clinic's counter code, not an ABHA card"),
-        Ok(Scanned::AbhaNumber { .. } | Scanned::AbhaAddress { .. }) => {
-            problem("this code holds only an ABHA number or address: type it in the walk-in form")
-        }
+        Ok(Scanned::Counter { .. }) => problem(
+            "counter-code",
+            "this is a clinic's counter code, not an ABHA card",
+        ),
+        Ok(Scanned::AbhaNumber { .. } | Scanned::AbhaAddress { .. }) => problem(
+            "number-only",
+            "this code holds only an ABHA number or address: type it in the walk-in form",
+        ),
         Err(e) => ScanUpdate::Problem {
+            code: "unreadable",
             message: e.to_string(),
         },
     }

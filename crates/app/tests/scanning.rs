@@ -108,7 +108,10 @@ async fn a_counter_code_or_an_empty_folder_is_explained_not_saved() {
     let (tx, updates) = mpsc::channel();
     session.start_scan(move |u| drop(tx.send(u)));
     match next_finding(&updates) {
-        ScanUpdate::Problem { message } => assert!(message.contains("counter code"), "{message}"),
+        ScanUpdate::Problem { code, message } => {
+            assert_eq!(code, "counter-code");
+            assert!(message.contains("counter code"), "{message}")
+        }
         other => panic!("expected a plain-words problem, got {other:?}"),
     }
     assert!(session.confirm_scan("91-5555-0000-1234").is_err());
@@ -123,7 +126,10 @@ async fn a_counter_code_or_an_empty_folder_is_explained_not_saved() {
     let (tx, updates) = mpsc::channel();
     session.start_scan(move |u| drop(tx.send(u)));
     match next_finding(&updates) {
-        ScanUpdate::Problem { message } => assert!(message.contains("no pictures"), "{message}"),
+        ScanUpdate::Problem { code, message } => {
+            assert_eq!(code, "camera");
+            assert!(message.contains("no pictures"), "{message}")
+        }
         other => panic!("expected a plain-words problem, got {other:?}"),
     }
     session.close().await;

@@ -332,6 +332,20 @@ impl Store {
             .collect()
     }
 
+    /// The last `limit` records of a kind in key order, last first (the newest of a counted
+    /// kind), without reading the others.
+    pub fn last<R: Record>(&self, limit: usize) -> Result<Vec<R>> {
+        self.tree
+            .scan_prefix([R::KIND])
+            .rev()
+            .take(limit)
+            .map(|r| {
+                let (k, v) = r?;
+                self.open_value(&k, &v)
+            })
+            .collect()
+    }
+
     /// Records of a kind from `start` on, at most `limit`, in key order.
     pub fn range<R: Record>(&self, start: &Id, limit: usize) -> Result<Vec<R>> {
         let from = self.key_of(R::KIND, start);

@@ -140,7 +140,11 @@ fn tokens_are_one_per_patient_per_day_and_counters_continue() {
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     {
         let store = Store::open(&dir, &secrets).unwrap();
-        let t = |p| store.write(|w| w.token_for(p, "2026-12-01", false)).unwrap();
+        let t = |p| {
+            store
+                .write(|w| w.token_for(p, "2026-12-01", false))
+                .unwrap()
+        };
         assert_eq!(t(a), (1, true));
         assert_eq!(t(b), (2, true));
         assert_eq!(t(a), (1, false));
@@ -356,5 +360,29 @@ fn watchers_hear_committed_writes_only() {
         .unwrap();
     assert!(changes.has_changed().unwrap());
     assert_eq!(*changes.borrow_and_update(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_last_records_of_a_counted_kind_come_newest_first_past_other_kinds() {
+    let dir = temp("last");
+    let store = Store::open(&dir, &MemorySecrets::default()).unwrap();
+    for i in 0..300 {
+        store
+            .write(|w| w.audit("counted", format!("entry {i}"), None))
+            .unwrap();
+    }
+    // Another kind after it in key order is not taken for the newest.
+    store
+        .write(|w| w.put_patient(&patient("Asha Kumari", None)))
+        .unwrap();
+    let newest: Vec<String> = store
+        .last::<AuditEntry>(3)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(newest, ["entry 299", "entry 298", "entry 297"]);
+    assert_eq!(store.last::<AuditEntry>(1000).unwrap().len(), 300);
     std::fs::remove_dir_all(dir).unwrap();
 }

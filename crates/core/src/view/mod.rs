@@ -183,6 +183,19 @@ pub struct AuditRow {
     pub staff: Option<String>,
 }
 
+impl AuditRow {
+    fn of(e: AuditEntry) -> Self {
+        AuditRow {
+            seq: e.seq,
+            at: e.at,
+            action: e.action,
+            detail: e.detail,
+            patient_id: e.patient_id,
+            staff: e.staff,
+        }
+    }
+}
+
 /// A message from ABDM that was set aside.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -236,6 +249,16 @@ impl<G: Gateway> Desk<G> {
             .collect())
     }
 
+    /// The newest `limit` outbox items, newest first (a screen's worth of a long history).
+    pub fn outbox_newest(&self, limit: usize) -> Result<Vec<OutboxRow>> {
+        Ok(self
+            .store
+            .last::<OutboxItem>(limit)?
+            .iter()
+            .map(OutboxRow::of)
+            .collect())
+    }
+
     /// Messages from ABDM that could not be applied.
     pub fn parked(&self) -> Result<Vec<ParkedRow>> {
         Ok(self
@@ -257,14 +280,17 @@ impl<G: Gateway> Desk<G> {
             .store
             .all::<AuditEntry>()?
             .into_iter()
-            .map(|e| AuditRow {
-                seq: e.seq,
-                at: e.at,
-                action: e.action,
-                detail: e.detail,
-                patient_id: e.patient_id,
-                staff: e.staff,
-            })
+            .map(AuditRow::of)
+            .collect())
+    }
+
+    /// The newest `limit` lines of the audit log, newest first.
+    pub fn audit_newest(&self, limit: usize) -> Result<Vec<AuditRow>> {
+        Ok(self
+            .store
+            .last::<AuditEntry>(limit)?
+            .into_iter()
+            .map(AuditRow::of)
             .collect())
     }
 
