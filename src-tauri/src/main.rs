@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use desk_app::reception::{Reception, WalkIn};
 use desk_app::session::KEYRING_SERVICE;
+use desk_app::staff::{Need, Staff, StaffView};
 use desk_app::{Session, Settings, UiError};
 use desk_core::gateway::{Found, LoginMethod, Txn};
 use serde::Serialize;
@@ -20,16 +21,25 @@ use tauri::{Emitter, Manager, State};
 struct App {
     dir: PathBuf,
     handle: tauri::AppHandle,
+    /// Opened once per process (sled allows one opening of a database at a time); the staff
+    /// sign in against it also when the session cannot start.
+    home: tokio::sync::OnceCell<Home>,
     slot: tokio::sync::Mutex<Slot>,
+}
+
+struct Home {
+    store: Arc<desk_store::Store>,
+    staff: Arc<Staff>,
 }
 
 #[derive(Default)]
 struct Slot {
     session: Option<Arc<Session>>,
-    /// Opened once per process: sled allows one opening of a database at a time.
-    store: Option<Arc<desk_store::Store>>,
     failed: Option<(Instant, UiError)>,
 }
+
+/// The screen locks after this long without a command.
+const IDLE_LOCK: Duration = Duration::from_secs(10 * 60);
 
 const RETRY_START: Duration = Duration::from_secs(15);
 
@@ -59,17 +69,38 @@ impl App {
         }
     }
 
-    async fn open(&self, slot: &mut Slot) -> Result<Arc<Session>, UiError> {
-        let secrets: Arc<dyn desk_store::Secrets> = Arc::new(keyring());
-        let store = match &slot.store {
-            Some(store) => store.clone(),
-            None => {
-                let (dir, secrets) = (self.dir.clone(), secrets.clone());
+    async fn home(&self) -> Result<&Home, UiError> {
+        self.home
+            .get_or_try_init(|| async {
+                let dir = self.dir.clone();
+                let secrets: Arc<dyn desk_store::Secrets> = Arc::new(keyring());
                 let store = blocking(move || Session::open_store(&dir, &secrets)).await?;
-                slot.store = Some(store.clone());
-                store
-            }
-        };
+                let staff = Arc::new(Staff::new(store.clone(), IDLE_LOCK));
+                Ok(Home { store, staff })
+            })
+            .await
+    }
+
+    /// Whoever is signed in, if their role allows `need` (a command is activity: the idle lock
+    /// counts from the last one).
+    async fn allow(&self, need: Need) -> Result<StaffView, UiError> {
+        self.home().await?.staff.require(need)
+    }
+
+    /// The session, for someone whose role allows `need`.
+    async fn session_for(&self, need: Need) -> Result<Arc<Session>, UiError> {
+        self.allow(need).await?;
+        self.session().await
+    }
+
+    /// A training desk (the embedded sandbox), as the saved settings say.
+    fn training(&self) -> bool {
+        Settings::load(&self.dir).is_ok_and(|s| s.is_training())
+    }
+
+    async fn open(&self, _slot: &mut Slot) -> Result<Arc<Session>, UiError> {
+        let secrets: Arc<dyn desk_store::Secrets> = Arc::new(keyring());
+        let store = self.home().await?.store.clone();
         Ok(Arc::new(Session::open_on(&self.dir, secrets, store).await?))
     }
 
@@ -137,7 +168,7 @@ type Answer<T> = Result<T, UiError>;
 
 #[tauri::command]
 async fn reception(app: State<'_, App>) -> Answer<Reception> {
-    app.session().await?.reception()
+    app.session_for(Need::Desk).await?.reception()
 }
 
 #[tauri::command]
@@ -145,7 +176,7 @@ async fn find_patients(
     app: State<'_, App>,
     query: String,
 ) -> Answer<Vec<desk_core::view::PatientView>> {
-    app.session().await?.find_patients(&query)
+    app.session_for(Need::Desk).await?.find_patients(&query)
 }
 
 #[tauri::command]
@@ -153,7 +184,7 @@ async fn register_walk_in(
     app: State<'_, App>,
     walk_in: WalkIn,
 ) -> Answer<desk_core::view::QueueRow> {
-    app.session().await?.register_walk_in(walk_in)
+    app.session_for(Need::Desk).await?.register_walk_in(walk_in)
 }
 
 #[tauri::command]
@@ -161,24 +192,28 @@ async fn give_token(
     app: State<'_, App>,
     patient_id: uuid::Uuid,
 ) -> Answer<desk_core::view::QueueRow> {
-    app.session().await?.give_token(patient_id)
+    app.session_for(Need::Desk).await?.give_token(patient_id)
 }
 
 #[tauri::command]
 async fn retry_outbox(app: State<'_, App>, id: u64) -> Answer<()> {
-    app.session().await?.retry_outbox(id)
+    app.session_for(Need::Desk).await?.retry_outbox(id)
 }
 
 #[tauri::command]
 async fn print_token_slip(app: State<'_, App>, patient_id: uuid::Uuid) -> Answer<Printed> {
     Ok(Printed::open(
-        app.session().await?.print_token_slip(patient_id)?,
+        app.session_for(Need::Desk)
+            .await?
+            .print_token_slip(patient_id)?,
     ))
 }
 
 #[tauri::command]
 async fn print_counter_poster(app: State<'_, App>) -> Answer<Printed> {
-    Ok(Printed::open(app.session().await?.print_counter_poster()?))
+    Ok(Printed::open(
+        app.session_for(Need::Desk).await?.print_counter_poster()?,
+    ))
 }
 
 /// A printout saved, and whether the system viewer was opened to print it.
@@ -241,13 +276,15 @@ fn keyring() -> desk_store::KeyringSecrets {
 
 #[tauri::command]
 async fn settings(app: State<'_, App>) -> Answer<SettingsView> {
+    app.allow(Need::Admin).await?;
     settings_view(&app).await
 }
 
 /// Saved at once; settings that change the connection reconnect the desk with them.
 #[tauri::command]
 async fn save_settings(app: State<'_, App>, settings: Settings) -> Answer<SettingsView> {
-    let reconnect = match app.session().await {
+    app.allow(Need::Admin).await?;
+    let reconnect = match app.session_for(Need::Admin).await {
         Ok(session) => {
             let reconnect = session.settings().reconnects(&settings);
             session.save_settings(settings)?;
@@ -266,6 +303,7 @@ async fn save_settings(app: State<'_, App>, settings: Settings) -> Answer<Settin
 
 #[tauri::command]
 async fn save_client_secret(app: State<'_, App>, secret: String) -> Answer<SettingsView> {
+    app.allow(Need::Admin).await?;
     blocking(move || desk_app::session::save_client_secret(&keyring(), &secret)).await?;
     app.reconnect().await;
     settings_view(&app).await
@@ -273,6 +311,7 @@ async fn save_client_secret(app: State<'_, App>, secret: String) -> Answer<Setti
 
 #[tauri::command]
 async fn save_relay_token(app: State<'_, App>, token: String) -> Answer<SettingsView> {
+    app.allow(Need::Admin).await?;
     blocking(move || desk_app::session::save_relay_token(&keyring(), &token)).await?;
     app.reconnect().await;
     settings_view(&app).await
@@ -280,7 +319,8 @@ async fn save_relay_token(app: State<'_, App>, token: String) -> Answer<Settings
 
 /// The public half of the clinic's relay key (made on first use), for the relay's operator.
 #[tauri::command]
-async fn relay_public_key() -> Answer<String> {
+async fn relay_public_key(app: State<'_, App>) -> Answer<String> {
+    app.allow(Need::Admin).await?;
     blocking(|| desk_app::session::relay_public_key(&keyring())).await
 }
 
@@ -299,20 +339,26 @@ async fn test_connection(
 
 #[tauri::command]
 async fn set_online(app: State<'_, App>, online: bool) -> Answer<SettingsView> {
-    let session = app.session().await?;
+    let session = app.session_for(Need::Admin).await?;
     session.set_online(online)?;
     settings_view(&app).await
 }
 
 #[tauri::command]
 async fn audit_log(app: State<'_, App>) -> Answer<Vec<desk_core::view::AuditRow>> {
-    Ok(app.session().await?.desk().audit_newest(50)?)
+    Ok(app
+        .session_for(Need::Admin)
+        .await?
+        .desk()
+        .audit_newest(50)?)
 }
 
 #[tauri::command]
 async fn print_abha_card(app: State<'_, App>, patient_id: uuid::Uuid) -> Answer<Printed> {
     Ok(Printed::open(
-        app.session().await?.print_abha_card(patient_id)?,
+        app.session_for(Need::Desk)
+            .await?
+            .print_abha_card(patient_id)?,
     ))
 }
 
@@ -327,7 +373,7 @@ async fn start_scan(app: State<'_, App>, window: tauri::Window) -> Answer<()> {
 
 #[tauri::command]
 async fn stop_scan(app: State<'_, App>) -> Answer<()> {
-    app.session().await?.stop_scan();
+    app.session_for(Need::Desk).await?.stop_scan();
     Ok(())
 }
 
@@ -336,7 +382,9 @@ async fn confirm_scan(
     app: State<'_, App>,
     abha_number: String,
 ) -> Answer<desk_core::view::QueueRow> {
-    app.session().await?.confirm_scan(&abha_number)
+    app.session_for(Need::Desk)
+        .await?
+        .confirm_scan(&abha_number)
 }
 
 // Creating an ABHA with Aadhaar OTP, step by step; `txn` is ABDM's transaction id.
@@ -371,7 +419,7 @@ async fn abha_create_verify(
     otp: String,
     mobile: String,
 ) -> Answer<bool> {
-    let session = app.session().await?;
+    let session = app.session_for(Need::Desk).await?;
     let desk = session.desk();
     Ok(desk
         .abha_create_verify_aadhaar_otp(&Txn(txn), &otp, &mobile)
@@ -394,7 +442,7 @@ async fn abha_create_suggestions(
     txn: String,
     patient_id: uuid::Uuid,
 ) -> Answer<Vec<String>> {
-    let session = app.session().await?;
+    let session = app.session_for(Need::Desk).await?;
     let desk = session.desk();
     Ok(desk.abha_address_suggestions(&Txn(txn), patient_id).await?)
 }
@@ -406,7 +454,7 @@ async fn abha_create_finish(
     patient_id: uuid::Uuid,
     address: Option<String>,
 ) -> Answer<desk_core::view::AbhaView> {
-    let session = app.session().await?;
+    let session = app.session_for(Need::Desk).await?;
     let desk = session.desk();
     Ok(desk
         .abha_create_finish(&Txn(txn), patient_id, address.as_deref())
@@ -417,12 +465,23 @@ async fn abha_create_finish(
 
 #[tauri::command]
 async fn link_search(app: State<'_, App>, id: String) -> Answer<Found> {
-    Ok(app.session().await?.desk().link_search(&id).await?)
+    Ok(app
+        .session_for(Need::Desk)
+        .await?
+        .desk()
+        .link_search(&id)
+        .await?)
 }
 
 #[tauri::command]
 async fn link_start(app: State<'_, App>, id: String, method: LoginMethod) -> Answer<String> {
-    Ok(app.session().await?.desk().link_start(&id, method).await?.0)
+    Ok(app
+        .session_for(Need::Desk)
+        .await?
+        .desk()
+        .link_start(&id, method)
+        .await?
+        .0)
 }
 
 #[tauri::command]
@@ -433,17 +492,90 @@ async fn link_finish(
     method: LoginMethod,
     patient_id: uuid::Uuid,
 ) -> Answer<desk_core::view::AbhaView> {
-    let session = app.session().await?;
+    let session = app.session_for(Need::Desk).await?;
     let desk = session.desk();
     Ok(desk
         .link_finish(&Txn(txn), &otp, method, patient_id)
         .await?)
 }
 
+/// The sign-in screen: who is signed in (no one once the screen locked), who may sign in, and
+/// the desk's language.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StaffState {
+    signed_in: Option<StaffView>,
+    staff: Vec<StaffView>,
+    training: bool,
+    language: desk_app::settings::Language,
+}
+
+async fn staff_view(app: &App) -> Answer<StaffState> {
+    let staff = &app.home().await?.staff;
+    let training = app.training();
+    Ok(StaffState {
+        signed_in: staff.current(),
+        staff: staff.list(training)?,
+        training,
+        language: Settings::load(&app.dir).unwrap_or_default().language,
+    })
+}
+
+#[tauri::command]
+async fn staff_state(app: State<'_, App>) -> Answer<StaffState> {
+    staff_view(&app).await
+}
+
+#[tauri::command]
+async fn sign_in(app: State<'_, App>, name: String, pin: String) -> Answer<StaffState> {
+    let (staff, training) = (app.home().await?.staff.clone(), app.training());
+    blocking(move || staff.sign_in(&name, &pin, training)).await?;
+    staff_view(&app).await
+}
+
+#[tauri::command]
+async fn sign_out(app: State<'_, App>) -> Answer<StaffState> {
+    app.home().await?.staff.sign_out();
+    staff_view(&app).await
+}
+
+/// Adds a staff member (an admin does; the first one, an admin, needs no one signed in).
+#[tauri::command]
+async fn add_staff(
+    app: State<'_, App>,
+    name: String,
+    role: desk_store::Role,
+    pin: String,
+) -> Answer<StaffState> {
+    let (staff, training) = (app.home().await?.staff.clone(), app.training());
+    blocking(move || staff.add(&name, role, &pin, training).map(drop)).await?;
+    staff_view(&app).await
+}
+
+/// The desk's language: anyone may switch it, also on the sign-in screen.
+#[tauri::command]
+async fn set_language(app: State<'_, App>, language: desk_app::settings::Language) -> Answer<()> {
+    let running = app.slot.lock().await.session.clone();
+    match running {
+        Some(session) => {
+            session.save_settings(Settings {
+                language,
+                ..session.settings()
+            })?;
+        }
+        None => Settings {
+            language,
+            ..Settings::load(&app.dir)?
+        }
+        .save(&app.dir)?,
+    }
+    Ok(())
+}
+
 /// For the window tests and the trainer: where the embedded sandbox is (its patient phone).
 #[tauri::command]
 async fn sandbox_url(app: State<'_, App>) -> Answer<Option<String>> {
-    Ok(app.session().await?.sandbox_url())
+    Ok(app.session_for(Need::Desk).await?.sandbox_url())
 }
 
 /// The UI calls this once its first screen is painted; with `ABDM_DESK_BENCH` set the time is
@@ -483,6 +615,7 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             app.manage(App {
                 dir: data_dir(app)?,
                 handle: app.handle().clone(),
+                home: Default::default(),
                 slot: Default::default(),
             });
             let handle = app.handle().clone();
@@ -505,6 +638,11 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             save_client_secret,
             save_relay_token,
             relay_public_key,
+            staff_state,
+            sign_in,
+            sign_out,
+            add_staff,
+            set_language,
             test_connection,
             set_online,
             audit_log,

@@ -19,6 +19,7 @@ async function withApp(name, scenario) {
   const session = await Session.start(driver, app, ["--data", data]);
   const shot = (step) => session.screenshot(path.join(shots, `${name}-${step}.png`));
   try {
+    await signIn(session, name === "roles" ? "Reception" : "Admin");
     // The first call waits for the desk to open (sandbox, relay, store).
     await session.until("the desk to open", async () => {
       const r = await session.invoke("reception");
@@ -34,6 +35,16 @@ async function withApp(name, scenario) {
   } finally {
     await session.end();
   }
+}
+
+// The training desk's demo accounts (README): Reception 1111, Doctor 2222, Admin 3333.
+const PINS = { Reception: "1111", Doctor: "2222", Admin: "3333" };
+
+async function signIn(s, name) {
+  await s.click(`#sign-in [data-name="${name}"]`);
+  await s.type("#sign-in-pin", PINS[name]);
+  await s.click("#sign-in-submit");
+  await s.until(`${name} signed in`, async () => (await s.text("#signed-in")).startsWith(name));
 }
 
 async function walkIn(s, fields) {
@@ -223,6 +234,27 @@ const scenarios = {
     if (!/reach/i.test(reason)) throw new Error(`the failed step gives no reason: ${reason}`);
     await shot("line-out");
     await s.click("#line-toggle");
+  },
+
+  async roles(s, shot) {
+    // A receptionist has no clinic settings, on screen or by calling the desk directly.
+    const menu = await s.script("return document.querySelector('#nav-settings') === null");
+    if (!menu) throw new Error("the receptionist sees the settings menu");
+    const settings = await s.invoke("settings");
+    if (settings?.error?.code !== "forbidden") throw new Error(`the settings command answered ${JSON.stringify(settings)}`);
+    await shot("reception-role");
+    // Locking the screen hides the desk until someone signs in; a wrong PIN is refused in words.
+    await s.click("#lock");
+    await s.find("#sign-in");
+    const hidden = await s.script("return document.querySelector('#queue') === null");
+    if (!hidden) throw new Error("the queue is on screen while locked");
+    const call = await s.invoke("reception");
+    if (call?.error?.code !== "signed-out") throw new Error(`a locked desk answered ${JSON.stringify(call).slice(0, 80)}`);
+    await s.click('#sign-in [data-name="Doctor"]');
+    await s.type("#sign-in-pin", "9999");
+    await s.click("#sign-in-submit");
+    await s.until("the wrong PIN refused", async () => (await s.text("#sign-in-error")) === "Wrong name or PIN.");
+    await shot("wrong-pin");
   },
 
   async secretStaysSecret(s, shot) {

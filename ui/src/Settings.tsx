@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
 import { listen } from "@tauri-apps/api/event";
-import { api, errorWords, type AuditRow, type Check, type CheckStep, type Settings, type SettingsView } from "./api";
+import { api, errorWords, type AuditRow, type Check, type CheckStep, type Settings, type SettingsView, type StaffState } from "./api";
+import { StaffList } from "./SignIn";
 import { useT } from "./i18n";
 
-export function SettingsScreen() {
+export function SettingsScreen({ staff, staffChanged }: { staff: StaffState; staffChanged: (s: StaffState) => void }) {
   const t = useT();
   const [view, setView] = useState<SettingsView | null>(null);
   const [draft, setDraft] = useState<Settings | null>(null);
@@ -127,6 +128,7 @@ export function SettingsScreen() {
       </form>
       <aside>
         <ConnectionTest afterwards={() => load().catch(() => {})} />
+        <StaffList state={staff} changed={staffChanged} />
         {view.embedded && (
           <section className="line">
             <h3>{t("settings.line")}</h3>

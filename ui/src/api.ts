@@ -1,5 +1,16 @@
 // The Rust commands (src-tauri), typed. Every failure arrives as a UiError {code, message}.
-import { invoke } from "@tauri-apps/api/core";
+import { invoke as tauriInvoke } from "@tauri-apps/api/core";
+
+// Every command: a refusal because no one is signed in (or the screen locked) tells the app to
+// show the sign-in screen.
+async function invoke<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await tauriInvoke<T>(command, args);
+  } catch (e) {
+    if (e && typeof e === "object" && (e as UiError).code === "signed-out") window.dispatchEvent(new Event("signed-out"));
+    throw e;
+  }
+}
 
 export interface UiError {
   code: string;
@@ -83,7 +94,27 @@ export interface WalkIn {
   abha: string | null;
 }
 
+export type Role = "reception" | "doctor" | "admin";
+
+export interface StaffView {
+  name: string;
+  role: Role;
+  training: boolean;
+}
+
+export interface StaffState {
+  signedIn: StaffView | null;
+  staff: StaffView[];
+  training: boolean;
+  language: Language;
+}
+
 export const api = {
+  staffState: () => invoke<StaffState>("staff_state"),
+  signIn: (name: string, pin: string) => invoke<StaffState>("sign_in", { name, pin }),
+  signOut: () => invoke<StaffState>("sign_out"),
+  addStaff: (name: string, role: Role, pin: string) => invoke<StaffState>("add_staff", { name, role, pin }),
+  setLanguage: (language: Language) => invoke<void>("set_language", { language }),
   reception: () => invoke<Reception>("reception"),
   findPatients: (query: string) => invoke<Patient[]>("find_patients", { query }),
   registerWalkIn: (walkIn: WalkIn) => invoke<QueueRow>("register_walk_in", { walkIn }),

@@ -22,6 +22,7 @@ pub mod reception;
 pub mod scanning;
 pub mod session;
 pub mod settings;
+pub mod staff;
 
 pub use error::UiError;
 pub use session::Session;

@@ -176,9 +176,13 @@ impl Session {
         std::fs::create_dir_all(dir).map_err(io("the app's data folder cannot be made"))?;
         let new_desk = !dir.join("desk").exists();
         let store = Store::open(&dir.join("desk"), secrets)?;
-        // Demo patients go into a new training desk only: no scan of every patient per start.
-        if new_desk && Settings::load(dir)?.environment == EnvironmentChoice::EmbeddedSandbox {
+        // Demo patients and staff go into a new training desk only (not at every start). A
+        // damaged settings file is the settings screen's to fix, not a reason to keep the store shut.
+        let training =
+            Settings::load(dir).is_ok_and(|s| s.environment == EnvironmentChoice::EmbeddedSandbox);
+        if new_desk && training {
             seed_demo_patients(&store)?;
+            crate::staff::Staff::seed_training(&store)?;
         }
         Ok(Arc::new(store))
     }

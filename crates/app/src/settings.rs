@@ -113,6 +113,11 @@ impl Settings {
         Ok(())
     }
 
+    /// A training desk: the embedded sandbox, where the demo accounts sign in.
+    pub fn is_training(&self) -> bool {
+        self.environment == EnvironmentChoice::EmbeddedSandbox
+    }
+
     /// Whether going from these settings to `new` changes how the desk is connected (which
     /// ABDM, as whom, through which relay): the desk then reconnects.
     pub fn reconnects(&self, new: &Settings) -> bool {

@@ -7,6 +7,7 @@ mod facility;
 mod hip;
 mod hiu;
 mod patient;
+mod staff;
 mod tokens;
 
 pub use abha::{AbhaProfile, LinkingToken};
@@ -24,4 +25,5 @@ pub use hiu::{
     PushPage, RecordBody, RequestStatus,
 };
 pub use patient::{Gender, Patient};
+pub use staff::{Role, StaffMember};
 pub use tokens::TokenDay;
