@@ -364,3 +364,215 @@ pub fn abha_card(profile: &AbhaQr, clinic_name: &str) -> Result<Vec<u8>, PrintEr
         Ok(())
     })
 }
+
+/// A prescription as the doctor signs it (A4): clinic, doctor, patient with ABHA, what was found
+/// and the medicines, one numbered line each.
+#[derive(Debug, Clone, Default)]
+pub struct Prescription {
+    /// The clinic's name, the page's header.
+    pub clinic_name: String,
+    /// The doctor.
+    pub doctor: String,
+    /// The doctor's HPR id, when known.
+    pub doctor_hpr_id: Option<String>,
+    /// The visit day.
+    pub date: chrono::NaiveDate,
+    /// The patient's name.
+    pub patient_name: String,
+    /// Gender and age or year of birth, as words ("F, born 1990").
+    pub patient_details: String,
+    /// Dashed, when the patient has one.
+    pub abha_number: Option<String>,
+    /// `name@suffix`, when the patient has one.
+    pub abha_address: Option<String>,
+    /// Vital signs, each with its unit ("BP 120/80 mmHg").
+    pub vitals: Vec<String>,
+    /// Complaints.
+    pub complaints: Vec<String>,
+    /// Diagnoses.
+    pub diagnoses: Vec<String>,
+    /// The medicines.
+    pub lines: Vec<RxLine>,
+    /// Investigations ordered.
+    pub investigations: Vec<String>,
+    /// Advice.
+    pub advice: Option<String>,
+    /// The follow-up visit.
+    pub follow_up: Option<chrono::NaiveDate>,
+}
+
+/// One medicine.
+#[derive(Debug, Clone, Default)]
+pub struct RxLine {
+    /// Drug and strength.
+    pub drug: String,
+    /// How much each time.
+    pub dose: String,
+    /// How often.
+    pub frequency: String,
+    /// For how long.
+    pub duration: String,
+    /// Anything else.
+    pub instructions: Option<String>,
+}
+
+/// The prescription (A4, one page).
+pub fn prescription(p: &Prescription) -> Result<Vec<u8>, PrintError> {
+    let (w, h) = (210.0 * PT, 297.0 * PT);
+    let margin = 18.0 * PT;
+    let text_width = w - 2.0 * margin;
+    save("Prescription", 210.0, 297.0, |doc, ops| {
+        let t = Typesetter::new(doc)?;
+        band(ops, 0.0, h - 30.0 * PT, w, 30.0 * PT, (0.12, 0.36, 0.62));
+        t.line(
+            ops,
+            &p.clinic_name,
+            margin,
+            h - 17.0 * PT,
+            Style::bold(18.0).grey(1.0),
+            Align::Left,
+        );
+        let doctor = match &p.doctor_hpr_id {
+            Some(hpr) => format!("{} · HPR {hpr}", p.doctor),
+            None => p.doctor.clone(),
+        };
+        t.line(
+            ops,
+            &doctor,
+            margin,
+            h - 25.0 * PT,
+            Style::plain(10.0).grey(1.0),
+            Align::Left,
+        );
+        let mut y = h - 42.0 * PT;
+        t.line(
+            ops,
+            &p.patient_name,
+            margin,
+            y,
+            Style::bold(13.0),
+            Align::Left,
+        );
+        t.line(
+            ops,
+            &p.date.format("%d %b %Y").to_string(),
+            w - margin - t.width(&p.date.format("%d %b %Y").to_string(), 11.0),
+            y,
+            Style::plain(11.0),
+            Align::Left,
+        );
+        y -= 15.0;
+        let abha = [p.abha_number.as_deref(), p.abha_address.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let details = if abha.is_empty() {
+            p.patient_details.clone()
+        } else {
+            format!("{} · ABHA {abha}", p.patient_details)
+        };
+        y = t.paragraph(
+            ops,
+            &details,
+            margin,
+            y,
+            text_width,
+            Style::plain(10.0),
+            Align::Left,
+        );
+        y -= 6.0;
+        let mut section = |ops: &mut Vec<Op>, y: &mut f32, title: &str, items: &[String]| {
+            if items.is_empty() {
+                return;
+            }
+            t.line(
+                ops,
+                title,
+                margin,
+                *y,
+                Style::bold(10.5).grey(0.3),
+                Align::Left,
+            );
+            *y -= 14.0;
+            for item in items {
+                *y = t.paragraph(
+                    ops,
+                    item,
+                    margin + 8.0,
+                    *y,
+                    text_width - 8.0,
+                    Style::plain(10.5),
+                    Align::Left,
+                );
+            }
+            *y -= 6.0;
+        };
+        section(
+            ops,
+            &mut y,
+            "Vitals",
+            &[p.vitals.join(" · ")]
+                .into_iter()
+                .filter(|v| !v.is_empty())
+                .collect::<Vec<_>>(),
+        );
+        section(ops, &mut y, "Complaints", &p.complaints);
+        section(ops, &mut y, "Diagnosis", &p.diagnoses);
+        t.line(ops, "Rx", margin, y - 6.0, Style::bold(20.0), Align::Left);
+        y -= 30.0;
+        for (i, line) in p.lines.iter().enumerate() {
+            y = t.paragraph(
+                ops,
+                &format!("{}. {}", i + 1, line.drug),
+                margin + 8.0,
+                y,
+                text_width - 8.0,
+                Style::bold(11.0),
+                Align::Left,
+            );
+            let mut how = format!("{} · {} · {}", line.dose, line.frequency, line.duration);
+            if let Some(extra) = &line.instructions {
+                how = format!("{how} · {extra}");
+            }
+            y = t.paragraph(
+                ops,
+                &how,
+                margin + 20.0,
+                y,
+                text_width - 20.0,
+                Style::plain(10.5),
+                Align::Left,
+            );
+            y -= 4.0;
+        }
+        y -= 6.0;
+        section(ops, &mut y, "Investigations", &p.investigations);
+        section(
+            ops,
+            &mut y,
+            "Advice",
+            &p.advice.iter().cloned().collect::<Vec<_>>(),
+        );
+        if let Some(date) = p.follow_up {
+            section(
+                ops,
+                &mut y,
+                "Follow-up",
+                &[date.format("%d %b %Y").to_string()],
+            );
+        }
+        if y < 30.0 * PT {
+            return Err(PrintError::TooLong("the prescription does not fit on one page: print the medicines in two visits' worth, or shorten the advice"));
+        }
+        t.line(
+            ops,
+            "Signature",
+            w - margin - 40.0 * PT,
+            22.0 * PT,
+            Style::plain(9.0).grey(0.4),
+            Align::Left,
+        );
+        Ok(())
+    })
+}

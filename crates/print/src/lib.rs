@@ -1,6 +1,6 @@
 //! The desk's printouts, as PDF bytes for the system viewer or a file: the counter QR poster
-//! patients scan to share their profile, the token slip handed over at the counter, and an ABHA
-//! card printed from a linked profile.
+//! patients scan to share their profile, the token slip handed over at the counter, an ABHA card
+//! printed from a linked profile, and the doctor's prescription.
 //!
 //! Text is shaped before it is placed (module `text`): Hindi needs its conjuncts and matras, which
 //! printpdf does not form by itself. The fonts (Noto Sans and Noto Sans Devanagari, OFL) are
@@ -14,7 +14,10 @@ mod qr;
 mod text;
 
 pub use abdm::qr::PhrHost;
-pub use documents::{abha_card, counter_poster, token_slip, CounterPoster, TokenSlip};
+pub use documents::{
+    abha_card, counter_poster, prescription, token_slip, CounterPoster, Prescription, RxLine,
+    TokenSlip,
+};
 
 /// Why a document could not be made, in plain words.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,9 @@ pub enum PrintError {
     /// The text does not fit in a QR code.
     #[error("the QR code cannot hold this text: {0}")]
     Qr(String),
+    /// The document is longer than its page.
+    #[error("{0}")]
+    TooLong(&'static str),
     /// What was asked for cannot be printed as given.
     #[error("{0}")]
     Invalid(#[from] abdm::qr::QrError),

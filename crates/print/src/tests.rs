@@ -234,3 +234,78 @@ fn the_abha_card_carries_the_profile_in_print_and_in_its_qr() {
     }
     assert_eq!(qr_on(&page), Scanned::Abha(Box::new(profile)));
 }
+
+fn rx() -> Prescription {
+    Prescription {
+        clinic_name: "Shanti Family Clinic".into(),
+        doctor: "Dr. Meera Iyer".into(),
+        doctor_hpr_id: Some("71-4482-1190-2231".into()),
+        date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        patient_name: "Asha Kumari".into(),
+        patient_details: "Female, born 1990".into(),
+        abha_number: Some("91-1234-5678-9012".into()),
+        abha_address: Some("asha.kumari@sbx".into()),
+        vitals: vec!["BP 150/95 mmHg".into(), "Pulse 88/min".into()],
+        complaints: vec!["Headache for 3 days".into()],
+        diagnoses: vec!["Essential hypertension".into()],
+        lines: vec![
+            RxLine {
+                drug: "Amlodipine 5 mg tablet".into(),
+                dose: "1 tablet".into(),
+                frequency: "once a day".into(),
+                duration: "30 days".into(),
+                instructions: Some("after breakfast".into()),
+            },
+            RxLine {
+                drug: "Paracetamol 500 mg tablet".into(),
+                dose: "1 tablet".into(),
+                frequency: "when needed".into(),
+                duration: "5 days".into(),
+                instructions: None,
+            },
+        ],
+        investigations: vec!["Lipid profile".into()],
+        advice: Some("Less salt; walk 30 minutes a day.".into()),
+        follow_up: NaiveDate::from_ymd_opt(2026, 12, 31),
+    }
+}
+
+#[test]
+fn the_prescription_names_clinic_doctor_patient_abha_and_every_medicine() {
+    let page = render(&prescription(&rx()).unwrap());
+    let text = page.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Shanti Family Clinic",
+        "Dr. Meera Iyer · HPR 71-4482-1190-2231",
+        "Asha Kumari",
+        "01 Dec 2026",
+        "ABHA 91-1234-5678-9012 · asha.kumari@sbx",
+        "BP 150/95 mmHg",
+        "Essential hypertension",
+        "1. Amlodipine 5 mg tablet",
+        "1 tablet · once a day · 30 days · after breakfast",
+        "2. Paracetamol 500 mg tablet",
+        "Lipid profile",
+        "Less salt; walk 30 minutes a day.",
+        "31 Dec 2026",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} is not on the page: {text}"
+        );
+    }
+    assert!(page.png.exists());
+}
+
+#[test]
+fn a_prescription_longer_than_its_page_is_refused_in_words() {
+    let mut long = rx();
+    long.lines = (0..60)
+        .map(|i| RxLine {
+            drug: format!("Drug {i}"),
+            ..rx().lines[0].clone()
+        })
+        .collect();
+    let err = prescription(&long).unwrap_err().to_string();
+    assert!(err.contains("does not fit on one page"), "{err}");
+}
