@@ -572,6 +572,34 @@ async fn set_language(app: State<'_, App>, language: desk_app::settings::Languag
     Ok(())
 }
 
+// The doctor's desk.
+
+#[tauri::command]
+async fn record_consultation(
+    app: State<'_, App>,
+    consultation: desk_core::hip::NewConsultation,
+) -> Answer<desk_core::view::ConsultationView> {
+    let doctor = app.allow(Need::Doctor).await?;
+    app.session().await?.record_consultation(&doctor, consultation)
+}
+
+#[tauri::command]
+async fn chart(app: State<'_, App>, patient_id: uuid::Uuid) -> Answer<desk_app::doctor::Chart> {
+    app.session_for(Need::Doctor).await?.chart(patient_id)
+}
+
+#[tauri::command]
+async fn print_prescription(
+    app: State<'_, App>,
+    patient_id: uuid::Uuid,
+    consultation_id: uuid::Uuid,
+) -> Answer<Printed> {
+    let session = app.session_for(Need::Doctor).await?;
+    Ok(Printed::open(
+        session.print_prescription(patient_id, consultation_id)?,
+    ))
+}
+
 /// For the window tests and the trainer: where the embedded sandbox is (its patient phone).
 #[tauri::command]
 async fn sandbox_url(app: State<'_, App>) -> Answer<Option<String>> {
@@ -638,6 +666,9 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             save_client_secret,
             save_relay_token,
             relay_public_key,
+            record_consultation,
+            chart,
+            print_prescription,
             staff_state,
             sign_in,
             sign_out,

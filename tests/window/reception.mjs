@@ -19,7 +19,7 @@ async function withApp(name, scenario) {
   const session = await Session.start(driver, app, ["--data", data]);
   const shot = (step) => session.screenshot(path.join(shots, `${name}-${step}.png`));
   try {
-    await signIn(session, name === "roles" ? "Reception" : "Admin");
+    await signIn(session, { roles: "Reception", consultation: "Doctor" }[name] ?? "Admin");
     // The first call waits for the desk to open (sandbox, relay, store).
     await session.until("the desk to open", async () => {
       const r = await session.invoke("reception");
@@ -234,6 +234,38 @@ const scenarios = {
     if (!/reach/i.test(reason)) throw new Error(`the failed step gives no reason: ${reason}`);
     await shot("line-out");
     await s.click("#line-toggle");
+  },
+
+  async consultation(s, shot) {
+    await walkIn(s, { name: "Ravi Shankar", gender: "M", yob: "1978", abha: "91-5555-0000-1234" });
+    await s.until("the walk-in in the queue", async () => (await s.text("#queue tbody")).includes("Ravi Shankar"));
+    await s.click("#nav-doctor");
+    await s.click('#doctor-patients [data-patient="Ravi Shankar"]');
+    await s.until("the chart", async () => (await s.text("#chart-name")) === "Ravi Shankar");
+    await s.type("#c-complaints", "Cough for a week");
+    for (const [id, value] of [["systolic_mmhg", "128"], ["diastolic_mmhg", "82"], ["pulse_per_min", "90"], ["spo2_percent", "97"]]) {
+      await s.type(`#v-${id}`, value);
+    }
+    await s.type("#c-diagnoses", "Acute bronchitis");
+    for (const [field, value] of [["drug", "Azithromycin 500 mg tablet"], ["dose", "1 tablet"], ["frequency", "once a day"], ["duration", "3 days"]]) {
+      await s.type(`[data-line="0"] .rx-${field}`, value);
+    }
+    await s.click("#consultation-save");
+    await s.until("the visit saved", async () => (await s.text("#doctor-notice")).startsWith("Saved"));
+    // Linked to the ABHA as a care context when ABDM answers; the visit shows it.
+    await s.until("the visit linked", async () =>
+      (await s.script("return document.querySelector('#visits li')?.dataset.link")) === "linked", 30000);
+    await shot("saved-and-linked");
+    await s.click("#visits li .print-rx");
+    const notice = await s.until("the saved prescription", async () => {
+      const text = await s.text("#doctor-notice");
+      return text.includes(".pdf") ? text : null;
+    });
+    const text = execFileSync("pdftotext", [notice.slice(notice.indexOf("/")), "-"]).toString().split(/\s+/).join(" ");
+    for (const expected of ["Ravi Shankar", "Doctor", "ABHA 91-5555-0000-1234", "BP 128/82 mmHg", "Acute bronchitis", "1. Azithromycin 500 mg tablet", "1 tablet · once a day · 3 days"]) {
+      if (!text.includes(expected)) throw new Error(`${expected} is not on the prescription: ${text}`);
+    }
+    await shot("prescription-printed");
   },
 
   async roles(s, shot) {

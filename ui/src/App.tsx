@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { listen } from "@tauri-apps/api/event";
 import { api, errorWords, type Language, type Reception as ReceptionData, type StaffState } from "./api";
 import { I18n, translator } from "./i18n";
+import { Doctor } from "./Doctor";
 import { Reception } from "./Reception";
 import { SettingsScreen } from "./Settings";
 import { SignIn } from "./SignIn";
@@ -9,7 +10,7 @@ import { SignIn } from "./SignIn";
 // The screen locks after this long without a key or a click (the desk enforces it too).
 const IDLE_LOCK_MS = 10 * 60 * 1000;
 
-type Screen = "reception" | "settings";
+type Screen = "reception" | "doctor" | "settings";
 
 export function App() {
   const [lang, setLang] = useState<Language>("en");
@@ -115,6 +116,7 @@ export function App() {
   const conn = data?.connection;
   const signedIn = staff?.signedIn ?? null;
   const admin = signedIn?.role === "admin";
+  const isDoctor = signedIn?.role === "doctor";
   return (
     <I18n.Provider value={t}>
       <header className="top">
@@ -123,6 +125,11 @@ export function App() {
           <button id="nav-reception" className={screen === "reception" ? "on" : ""} onClick={() => setScreen("reception")}>
             {t("nav.reception")}
           </button>
+          {isDoctor && (
+            <button id="nav-doctor" className={screen === "doctor" ? "on" : ""} onClick={() => setScreen("doctor")}>
+              {t("nav.doctor")}
+            </button>
+          )}
           {admin && (
             <button id="nav-settings" className={screen === "settings" ? "on" : ""} onClick={() => setScreen("settings")}>
               {t("nav.settings")}
@@ -151,6 +158,8 @@ export function App() {
       <main>
         {!staff ? null : !signedIn ? (
           <SignIn state={staff} signedIn={setStaff} />
+        ) : screen === "doctor" && isDoctor ? (
+          <Doctor data={data} />
         ) : screen === "settings" && admin ? (
           <SettingsScreen staff={staff} staffChanged={setStaff} />
         ) : (

@@ -24,7 +24,7 @@ function chime() {
 }
 
 // Says where the PDF is, and whether it went to the viewer for printing.
-function printed(t: Translate, p: Printed): string {
+export function printed(t: Translate, p: Printed): string {
   return t(p.opened ? "print.opened" : "print.saved", { path: p.path });
 }
 

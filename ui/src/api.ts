@@ -109,7 +109,63 @@ export interface StaffState {
   language: Language;
 }
 
+// The doctor's desk (field names as the desk's consultation form has them).
+export interface Vitals {
+  systolic_mmhg: number | null;
+  diastolic_mmhg: number | null;
+  pulse_per_min: number | null;
+  spo2_percent: number | null;
+  temperature_c: number | null;
+  respiratory_rate: number | null;
+  weight_kg: number | null;
+  height_cm: number | null;
+}
+
+export interface RxLine {
+  drug: string;
+  dose: string;
+  frequency: string;
+  duration: string;
+  instructions: string | null;
+}
+
+export interface NewConsultation {
+  patient_id: string;
+  complaints: string[];
+  vitals: Vitals;
+  diagnoses: { text: string; code: string | null }[];
+  prescription: RxLine[];
+  investigations: { name: string; result: null }[];
+  procedures: string[];
+  advice: string | null;
+  follow_up: string | null;
+  notes: string | null;
+  attachments: { title: string; content_type: string; data_base64: string }[];
+}
+
+export interface ConsultationView {
+  id: string;
+  label: string;
+  date: string;
+  doctor: string;
+  complaints: string[];
+  diagnoses: { text: string }[];
+  prescription: RxLine[];
+  link: "no_abha" | "queued" | "linking" | "linked" | "failed";
+  linkError: string | null;
+}
+
+export interface Chart {
+  patient: Patient;
+  abha: AbhaView | null;
+  consultations: ConsultationView[];
+  history: AuditRow[];
+}
+
 export const api = {
+  recordConsultation: (consultation: NewConsultation) => invoke<ConsultationView>("record_consultation", { consultation }),
+  chart: (patientId: string) => invoke<Chart>("chart", { patientId }),
+  printPrescription: (patientId: string, consultationId: string) => invoke<Printed>("print_prescription", { patientId, consultationId }),
   staffState: () => invoke<StaffState>("staff_state"),
   signIn: (name: string, pin: string) => invoke<StaffState>("sign_in", { name, pin }),
   signOut: () => invoke<StaffState>("sign_out"),

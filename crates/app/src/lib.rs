@@ -16,6 +16,7 @@
 //! settings file (the client secret and the store key live in the OS keyring).
 
 pub mod cable;
+pub mod doctor;
 pub mod error;
 pub mod printing;
 pub mod reception;

@@ -12,7 +12,7 @@ use crate::settings::EnvironmentChoice;
 use crate::{Session, UiError};
 
 impl Session {
-    fn save_print(&self, name: &str, pdf: &[u8]) -> Result<PathBuf, UiError> {
+    pub(crate) fn save_print(&self, name: &str, pdf: &[u8]) -> Result<PathBuf, UiError> {
         let failed = |e: std::io::Error| {
             UiError::new("printing", format!("the PDF could not be saved: {e}"))
         };

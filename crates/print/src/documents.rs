@@ -482,7 +482,7 @@ pub fn prescription(p: &Prescription) -> Result<Vec<u8>, PrintError> {
             Align::Left,
         );
         y -= 6.0;
-        let mut section = |ops: &mut Vec<Op>, y: &mut f32, title: &str, items: &[String]| {
+        let section = |ops: &mut Vec<Op>, y: &mut f32, title: &str, items: &[String]| {
             if items.is_empty() {
                 return;
             }
