@@ -580,7 +580,9 @@ async fn record_consultation(
     consultation: desk_core::hip::NewConsultation,
 ) -> Answer<desk_core::view::ConsultationView> {
     let doctor = app.allow(Need::Doctor).await?;
-    app.session().await?.record_consultation(&doctor, consultation)
+    app.session()
+        .await?
+        .record_consultation(&doctor, consultation)
 }
 
 #[tauri::command]
@@ -598,6 +600,73 @@ async fn print_prescription(
     Ok(Printed::open(
         session.print_prescription(patient_id, consultation_id)?,
     ))
+}
+
+// Records from elsewhere (doctors only: the reception role never reaches them).
+
+#[tauri::command]
+async fn ask_for_records(
+    app: State<'_, App>,
+    patient_id: uuid::Uuid,
+) -> Answer<desk_core::view::ConsentRequestView> {
+    let doctor = app.allow(Need::Doctor).await?;
+    app.session().await?.ask_for_records(&doctor, patient_id)
+}
+
+#[tauri::command]
+async fn patient_records(
+    app: State<'_, App>,
+    patient_id: uuid::Uuid,
+) -> Answer<desk_app::records::PatientRecords> {
+    app.session_for(Need::Doctor)
+        .await?
+        .patient_records(patient_id)
+}
+
+#[tauri::command]
+async fn open_record(
+    app: State<'_, App>,
+    record_id: uuid::Uuid,
+) -> Answer<desk_core::view::RecordView> {
+    let doctor = app.allow(Need::Doctor).await?;
+    app.session().await?.open_record(&doctor, record_id)
+}
+
+#[tauri::command]
+async fn record_attachment(
+    app: State<'_, App>,
+    record_id: uuid::Uuid,
+    index: usize,
+) -> Answer<desk_app::records::AttachmentData> {
+    let doctor = app.allow(Need::Doctor).await?;
+    app.session()
+        .await?
+        .record_attachment(&doctor, record_id, index)
+}
+
+/// An attachment the window cannot show (a PDF), opened with the system viewer.
+#[tauri::command]
+async fn open_record_attachment(
+    app: State<'_, App>,
+    record_id: uuid::Uuid,
+    index: usize,
+) -> Answer<Printed> {
+    let doctor = app.allow(Need::Doctor).await?;
+    let session = app.session().await?;
+    Ok(Printed::open(
+        session.save_record_attachment(&doctor, record_id, index)?,
+    ))
+}
+
+#[tauri::command]
+async fn export_record(app: State<'_, App>, record_id: uuid::Uuid) -> Answer<Printed> {
+    let doctor = app.allow(Need::Doctor).await?;
+    let path = app.session().await?.export_record(&doctor, record_id)?;
+    // Saved for the doctor to keep or send on; not opened.
+    Ok(Printed {
+        path,
+        opened: false,
+    })
 }
 
 /// For the window tests and the trainer: where the embedded sandbox is (its patient phone).
@@ -667,6 +736,12 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             save_relay_token,
             relay_public_key,
             record_consultation,
+            ask_for_records,
+            patient_records,
+            open_record,
+            record_attachment,
+            open_record_attachment,
+            export_record,
             chart,
             print_prescription,
             staff_state,

@@ -11,6 +11,16 @@ const [app, shots] = process.argv.slice(2);
 const driver = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4444";
 const SECRET = "s3cret-for-the-window-test-7f2a";
 const dataDirs = [];
+// The bundles the simulated hospital serves (tests/window/run points the app at them), with the
+// number of Composition section entries each holds, nested ones too.
+const examples = path.join(process.env.ABDM_SHARED ?? "../shared", "fhir-examples");
+const bundles = [];
+for (const file of (await readdir(examples)).filter((f) => f.endsWith(".json"))) {
+  const bundle = JSON.parse(await readFile(path.join(examples, file), "utf8"));
+  const composition = bundle.entry.map((e) => e.resource).find((r) => r.resourceType === "Composition");
+  const count = (sections = []) => sections.reduce((n, s) => n + (s.entry?.length ?? 0) + count(s.section), 0);
+  bundles.push({ file: file.replace(/\.json$/, ""), title: composition.title, entries: count(composition.section) });
+}
 let secretSaved = false;
 
 async function withApp(name, scenario) {
@@ -19,7 +29,7 @@ async function withApp(name, scenario) {
   const session = await Session.start(driver, app, ["--data", data]);
   const shot = (step) => session.screenshot(path.join(shots, `${name}-${step}.png`));
   try {
-    await signIn(session, { roles: "Reception", consultation: "Doctor" }[name] ?? "Admin");
+    await signIn(session, { roles: "Reception", consultation: "Doctor", records: "Doctor" }[name] ?? "Admin");
     // The first call waits for the desk to open (sandbox, relay, store).
     await session.until("the desk to open", async () => {
       const r = await session.invoke("reception");
@@ -268,6 +278,47 @@ const scenarios = {
     await shot("prescription-printed");
   },
 
+  async records(s, shot) {
+    const sandbox = await s.invoke("sandbox_url");
+    const settings = { hipId: "IN2710000001_1", counterId: "COUNTER-1" };
+    // Asha arrives by scanning the counter QR: her ABHA address is known here.
+    const res = await fetch(`${sandbox}/admin/share`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ abha: "asha.kumari@sbx", ...settings }),
+    });
+    if (!res.ok) throw new Error(`the sandbox refused the share: ${await res.text()}`);
+    await s.until("Asha in the queue", async () => (await s.text("#queue tbody")).includes("Asha Kumari"));
+    await s.click("#nav-doctor");
+    await s.click('#doctor-patients [data-patient="Asha Kumari"]');
+    await s.click("#ask-records");
+    // The patient approves on their phone (the sandbox's consent manager, by hand).
+    const abdmId = await s.until("the request at ABDM", async () =>
+      s.script("const li = document.querySelector('#consent-requests li[data-status=requested]'); return li && li.dataset.abdmId"));
+    await shot("requested");
+    const grant = await fetch(`${sandbox}/admin/consent-requests/${abdmId}/grant`, { method: "POST" });
+    if (!grant.ok) throw new Error(`the sandbox did not take the approval: ${await grant.text()}`);
+    await s.until("every bundle received", async () => (await s.findAll(".open-record")).length === bundles.length, 60000);
+    // Each bundle in the viewer: every Composition section entry is a row or a listed missing reference.
+    for (const title of await s.script("return [...document.querySelectorAll('.open-record')].map(b => b.dataset.title)")) {
+      const bundle = bundles.find((b) => b.title === title);
+      if (!bundle) throw new Error(`a record titled ${title} was not sent`);
+      await s.click(`.open-record[data-title="${title}"]`);
+      await s.until(`${title} painted`, async () => s.script("return document.body.dataset.viewerPainted"));
+      const shown = await s.script("const v = document.querySelector('#viewer'); return v.querySelectorAll('tr[data-reference]').length + v.querySelectorAll('li[data-missing]').length");
+      if (shown !== bundle.entries) throw new Error(`${title}: ${bundle.entries} section entries, ${shown} on screen`);
+      await shot(`viewer-${bundle.file}`);
+      await s.click("#viewer-close");
+    }
+    // The patient revokes: the records go, the screen says why and when.
+    const consent = await s.script("return document.querySelector('.consent').dataset.consent");
+    const revoke = await fetch(`${sandbox}/admin/consents/${consent}/revoke`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    if (!revoke.ok) throw new Error(`the sandbox did not revoke: ${await revoke.text()}`);
+    await s.until("the records archived", async () => (await s.text(".consent .archived")).includes("revoked"), 30000);
+    if ((await s.findAll(".open-record")).length !== 0) throw new Error("archived records can still be opened");
+    await shot("archived");
+  },
+
   async roles(s, shot) {
     // A receptionist has no clinic settings, on screen or by calling the desk directly.
     const menu = await s.script("return document.querySelector('#nav-settings') === null");
@@ -275,6 +326,13 @@ const scenarios = {
     const settings = await s.invoke("settings");
     if (settings?.error?.code !== "forbidden") throw new Error(`the settings command answered ${JSON.stringify(settings)}`);
     await shot("reception-role");
+    // Nor any received record, whatever the id.
+    const anyone = "00000000-0000-4000-8000-000000000000";
+    for (const [command, args] of [["patient_records", { patientId: anyone }], ["open_record", { recordId: anyone }], ["export_record", { recordId: anyone }], ["chart", { patientId: anyone }]]) {
+      const answer = await s.invoke(command, args);
+      if (answer?.error?.code !== "forbidden") throw new Error(`${command} answered the receptionist ${JSON.stringify(answer).slice(0, 80)}`);
+    }
+    if (await s.script("return document.querySelector('#nav-doctor') !== null")) throw new Error("the receptionist sees the doctor's menu");
     // Locking the screen hides the desk until someone signs in; a wrong PIN is refused in words.
     await s.click("#lock");
     await s.find("#sign-in");

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { api, errorWords, type Chart, type NewConsultation, type Reception as Data, type RxLine, type Vitals } from "./api";
 import { useT } from "./i18n";
 import { printed } from "./Reception";
+import { Records } from "./Records";
 
 const VITALS: [keyof Vitals, string][] = [
   ["systolic_mmhg", "mmHg"],
@@ -76,6 +77,7 @@ export function Doctor({ data }: { data: Data | null }) {
                 </li>
               ))}
             </ul>
+            <Records patientId={chart.patient.id} hasAbha={!!chart.patient.abhaAddress} refreshKey={data} />
             <Consultation patientId={chart.patient.id} saved={(words) => { setNotice(words); load(chart.patient.id); }} />
           </>
         )}

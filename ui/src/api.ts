@@ -162,7 +162,84 @@ export interface Chart {
   history: AuditRow[];
 }
 
+// Records from elsewhere (M3) and the viewer model.
+export interface ConsentRequestView {
+  id: string;
+  abdmId: string | null;
+  status: "sending" | "requested" | "granted" | "denied" | "expired" | "revoked" | "failed";
+  reason: string | null;
+  hiTypes: string[];
+  from: string;
+  to: string;
+  eraseAt: string;
+  createdAt: string;
+}
+
+export interface RecordRow {
+  id: string;
+  consentId: string;
+  title: string;
+  careContext: string;
+  hipId: string;
+  receivedAt: string;
+}
+
+export interface ReceivedConsent {
+  consentId: string;
+  hip: string;
+  hiTypes: string[];
+  eraseAt: string;
+  archived: string | null;
+  archivedAt: string | null;
+  records: RecordRow[];
+}
+
+export interface PatientRecords {
+  requests: ConsentRequestView[];
+  received: ReceivedConsent[];
+}
+
+export interface ViewerRow {
+  reference: string;
+  resourceType: string;
+  summary: string;
+  fields: Record<string, string>;
+}
+
+export interface ViewerSection {
+  title: string | null;
+  code: string | null;
+  rows: ViewerRow[];
+  missing: string[];
+  sections: ViewerSection[];
+}
+
+export interface ViewerDocument {
+  title: string | null;
+  type: { code: string | null; display: string | null } | null;
+  status: string | null;
+  date: string | null;
+  authors: string[];
+  custodian: string | null;
+  patient: { name: string | null; gender: string | null; birthDate: string | null; identifiers: { system: string | null; value: string | null }[] } | null;
+  encounter: Record<string, string> | null;
+  sections: ViewerSection[];
+  attachments: { reference: string; title: string | null; contentType: string | null; size: number | null }[];
+  warnings: string[];
+}
+
+export interface RecordView {
+  row: RecordRow;
+  document: ViewerDocument;
+}
+
 export const api = {
+  askForRecords: (patientId: string) => invoke<ConsentRequestView>("ask_for_records", { patientId }),
+  patientRecords: (patientId: string) => invoke<PatientRecords>("patient_records", { patientId }),
+  openRecord: (recordId: string) => invoke<RecordView>("open_record", { recordId }),
+  recordAttachment: (recordId: string, index: number) => invoke<{ contentType: string | null; dataBase64: string }>("record_attachment", { recordId, index }),
+  openRecordAttachment: (recordId: string, index: number) => invoke<Printed>("open_record_attachment", { recordId, index }),
+  exportRecord: (recordId: string) => invoke<Printed>("export_record", { recordId }),
   recordConsultation: (consultation: NewConsultation) => invoke<ConsultationView>("record_consultation", { consultation }),
   chart: (patientId: string) => invoke<Chart>("chart", { patientId }),
   printPrescription: (patientId: string, consultationId: string) => invoke<Printed>("print_prescription", { patientId, consultationId }),

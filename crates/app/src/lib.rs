@@ -20,6 +20,7 @@ pub mod doctor;
 pub mod error;
 pub mod printing;
 pub mod reception;
+pub mod records;
 pub mod scanning;
 pub mod session;
 pub mod settings;

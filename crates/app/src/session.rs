@@ -278,8 +278,18 @@ impl Session {
         dir: &Path,
         settings: &Settings,
     ) -> Result<(Embedded, relay_client::ClientConfig), UiError> {
+        // The trainer (and the window tests) may give the simulated hospital their own bundles
+        // and answer consent requests as the patient by hand.
+        let consent_policy = match std::env::var("ABDM_DESK_CONSENT").as_deref() {
+            Ok("manual") => abdm_sandbox::ConsentPolicy::Manual,
+            Ok("deny") => abdm_sandbox::ConsentPolicy::Deny,
+            _ => abdm_sandbox::ConsentPolicy::Grant,
+        };
         let sandbox = Sandbox::start(SandboxConfig {
             callback_delay: Duration::from_millis(300),
+            consent_policy,
+            consent_delay: Duration::from_secs(2),
+            records_dir: std::env::var_os("ABDM_DESK_PEER_RECORDS").map(PathBuf::from),
             ..SandboxConfig::default()
         })
         .await

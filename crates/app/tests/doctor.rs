@@ -126,3 +126,86 @@ async fn a_consultation_is_saved_linked_to_the_abha_on_the_chart_and_printed() {
     );
     session.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_asked_for_arrive_open_in_the_viewer_and_are_archived_when_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::open(dir.path(), Arc::new(MemorySecrets::default()))
+        .await
+        .unwrap();
+    // Asha's card was scanned at reception: her ABHA number and address are known here.
+    let patient = session
+        .desk()
+        .scan_and_pull(&abdm::qr::AbhaQr {
+            abha_number: Some("91-1234-5678-9012".into()),
+            abha_address: Some("asha.kumari@sbx".into()),
+            name: "Asha Kumari".into(),
+            gender: "F".into(),
+            date_of_birth: abdm::qr::DateOfBirth {
+                year: Some(1990),
+                month: Some(4),
+                day: Some(12),
+                text: None,
+            },
+            ..Default::default()
+        })
+        .unwrap()
+        .id;
+    let asked = session.ask_for_records(&doctor(), patient).unwrap();
+    assert_eq!(asked.hi_types.len(), 8, "every kind of record by default");
+    assert!(
+        asked.to - asked.from >= chrono::TimeDelta::days(729),
+        "two years back"
+    );
+    until("the records to arrive", || {
+        session
+            .patient_records(patient)
+            .unwrap()
+            .received
+            .first()
+            .is_some_and(|c| !c.records.is_empty())
+    })
+    .await;
+    let records = session.patient_records(patient).unwrap();
+    assert_eq!(records.requests[0].status, "granted");
+    let consent = records.received[0].clone();
+    let record = session
+        .open_record(&doctor(), consent.records[0].id)
+        .unwrap();
+    assert!(!record.document.sections.is_empty());
+    let viewed = session.desk().audit_log().unwrap();
+    assert!(
+        viewed.iter().any(|a| a.action == "received record viewed"
+            && a.staff.as_deref() == Some("Dr. Meera Iyer")),
+        "the viewing names the doctor"
+    );
+    let exported = session
+        .export_record(&doctor(), consent.records[0].id)
+        .unwrap();
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(exported).unwrap()).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+
+    // The patient revokes the consent at ABDM: the records go, the list says why.
+    abdm_sandbox::Operator::new(session.sandbox_url().unwrap())
+        .post(
+            &format!("/admin/consents/{}/revoke", consent.consent_id),
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+    until("the consent archived", || {
+        session.patient_records(patient).unwrap().received[0]
+            .archived
+            .as_deref()
+            .is_some_and(|a| a.contains("revoked"))
+    })
+    .await;
+    assert!(session.patient_records(patient).unwrap().received[0]
+        .records
+        .is_empty());
+    assert!(session
+        .open_record(&doctor(), consent.records[0].id)
+        .is_err());
+    session.close().await;
+}

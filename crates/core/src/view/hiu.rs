@@ -16,6 +16,8 @@ use crate::gateway::Gateway;
 pub struct ConsentRequestView {
     /// Our id.
     pub id: Uuid,
+    /// The consent manager's id for it, once it took the request (for support calls).
+    pub abdm_id: Option<String>,
     /// The patient.
     pub patient_id: Uuid,
     /// `sending`, `requested`, `granted`, `denied`, `expired`, `revoked`, `failed`.
@@ -49,6 +51,7 @@ impl ConsentRequestView {
         };
         Self {
             id: r.id,
+            abdm_id: r.consent_request_id.clone(),
             patient_id: r.patient_id,
             status: status.into(),
             reason,

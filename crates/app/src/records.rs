@@ -1,0 +1,133 @@
+//! Records from elsewhere (M3) at the doctor's desk: a consent request with sensible defaults,
+//! its status, what arrived under each consent, and a record opened in the viewer. Every opening
+//! names the doctor in the audit log.
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use chrono::{TimeDelta, Utc};
+use desk_core::hiu::NewConsentRequest;
+use desk_core::view::{ConsentRequestView, ReceivedConsentView, RecordView};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::staff::StaffView;
+use crate::{Session, UiError};
+
+/// A patient's records from elsewhere: what was asked and what came.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientRecords {
+    /// Consent requests, newest first, each with its status.
+    pub requests: Vec<ConsentRequestView>,
+    /// What arrived under each consent (or that it was archived, why and when).
+    pub received: Vec<ReceivedConsentView>,
+}
+
+/// An attachment of a record, for the screen.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentData {
+    /// As declared.
+    pub content_type: Option<String>,
+    /// The bytes, base64.
+    pub data_base64: String,
+}
+
+/// How far back a request reaches unless the doctor says otherwise.
+const LOOK_BACK: TimeDelta = TimeDelta::days(2 * 365);
+/// How long received records stay readable here unless the doctor says otherwise.
+const KEEP_FOR: TimeDelta = TimeDelta::days(30);
+
+impl Session {
+    /// Asks for the patient's records from other hospitals: care management, every kind of
+    /// record, the last two years, readable here for 30 days.
+    pub fn ask_for_records(
+        &self,
+        doctor: &StaffView,
+        patient_id: Uuid,
+    ) -> Result<ConsentRequestView, UiError> {
+        let now = Utc::now();
+        Ok(self.desk().request_records(NewConsentRequest {
+            patient_id,
+            purpose: None,
+            hi_types: desk_core::hiu::HI_TYPES.map(String::from).to_vec(),
+            from: Some(now - LOOK_BACK),
+            to: Some(now),
+            erase_at: Some(now + KEEP_FOR),
+            frequency: None,
+            requester_name: doctor.name.clone(),
+            requester_id: None,
+        })?)
+    }
+
+    /// What was asked for the patient and what came.
+    pub fn patient_records(&self, patient_id: Uuid) -> Result<PatientRecords, UiError> {
+        let desk = self.desk();
+        Ok(PatientRecords {
+            requests: desk.consent_requests(Some(patient_id))?,
+            received: desk.received_records(patient_id)?,
+        })
+    }
+
+    /// Opens a received record for the doctor (audited with their name).
+    pub fn open_record(&self, doctor: &StaffView, record_id: Uuid) -> Result<RecordView, UiError> {
+        Ok(self.desk().open_record(record_id, Some(&doctor.name))?)
+    }
+
+    /// One attachment of a received record, to show in place (audited as a viewing).
+    pub fn record_attachment(
+        &self,
+        doctor: &StaffView,
+        record_id: Uuid,
+        index: usize,
+    ) -> Result<AttachmentData, UiError> {
+        let record = self.open_record(doctor, record_id)?;
+        let attachment = record
+            .document
+            .attachments
+            .get(index)
+            .ok_or_else(|| UiError::new("not-found", "this record has no such attachment"))?;
+        let bytes = attachment
+            .bytes()
+            .map_err(|e| UiError::new("invalid-input", e.to_string()))?;
+        Ok(AttachmentData {
+            content_type: attachment.content_type.clone(),
+            data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        })
+    }
+
+    /// Saves one attachment of a received record (0600, removed after a day) for the system
+    /// viewer: a PDF report the window cannot show in place.
+    pub fn save_record_attachment(
+        &self,
+        doctor: &StaffView,
+        record_id: Uuid,
+        index: usize,
+    ) -> Result<PathBuf, UiError> {
+        let file = self.record_attachment(doctor, record_id, index)?;
+        let extension = match file.content_type.as_deref() {
+            Some("application/pdf") => "pdf",
+            Some("image/jpeg") => "jpg",
+            Some("image/png") => "png",
+            _ => "bin",
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&file.data_base64)
+            .map_err(|e| UiError::new("internal", e.to_string()))?;
+        self.save_print(
+            &format!("record-{}-{index}.{extension}", &record_id.to_string()[..8]),
+            &bytes,
+        )
+    }
+
+    /// Saves a received record's bundle exactly as received (JSON, 0600, removed after a day
+    /// like every printout) for the doctor to keep or send on; audited as an export.
+    pub fn export_record(&self, doctor: &StaffView, record_id: Uuid) -> Result<PathBuf, UiError> {
+        let bytes = self.desk().export_record(record_id, Some(&doctor.name))?;
+        self.save_print(
+            &format!("record-{}.json", &record_id.to_string()[..8]),
+            &bytes,
+        )
+    }
+}
