@@ -4,6 +4,10 @@ import { useT } from "./i18n";
 
 const day = (iso: string) => new Date(iso).toLocaleDateString();
 
+// When the doctor last clicked a record: the viewer reports click-to-painted on <body> for the
+// benchmark (scripts/viewer-bench).
+let clickedAt = 0;
+
 // Records from other hospitals: ask (sensible defaults), follow the request, open what came.
 export function Records({ patientId, hasAbha, refreshKey }: { patientId: string; hasAbha: boolean; refreshKey: unknown }) {
   const t = useT();
@@ -16,7 +20,10 @@ export function Records({ patientId, hasAbha, refreshKey }: { patientId: string;
   }, [patientId, refreshKey]);
 
   const ask = () => api.askForRecords(patientId).then(() => api.patientRecords(patientId).then(setRecords), (e) => setError(errorWords(e, t)));
-  const view = (id: string) => api.openRecord(id).then(setOpen, (e) => setError(errorWords(e, t)));
+  const view = (id: string) => {
+    clickedAt = performance.now();
+    return api.openRecord(id).then(setOpen, (e) => setError(errorWords(e, t)));
+  };
   const waiting = records?.requests.some((r) => r.status === "granted") && records.received.every((c) => c.records.length === 0 && !c.archived);
 
   return (
@@ -66,8 +73,16 @@ export function Viewer({ record, close }: { record: RecordView; close: () => voi
   const [notice, setNotice] = useState<string | null>(null);
   useEffect(() => {
     // Painted: the benchmark and the tests wait for this mark.
-    requestAnimationFrame(() => requestAnimationFrame(() => document.body.setAttribute("data-viewer-painted", record.row.id)));
-    return () => document.body.removeAttribute("data-viewer-painted");
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        document.body.dataset.viewerMs = String(Math.round(performance.now() - clickedAt));
+        document.body.dataset.viewerPainted = record.row.id;
+      }),
+    );
+    return () => {
+      delete document.body.dataset.viewerPainted;
+      delete document.body.dataset.viewerMs;
+    };
   }, [record]);
   return (
     <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="viewer-title">
