@@ -75,7 +75,13 @@ impl App {
                 let dir = self.dir.clone();
                 let secrets: Arc<dyn desk_store::Secrets> = Arc::new(keyring());
                 let store = blocking(move || Session::open_store(&dir, &secrets)).await?;
-                let staff = Arc::new(Staff::new(store.clone(), IDLE_LOCK));
+                let training = self.training();
+                let staff = blocking({
+                    let store = store.clone();
+                    move || Staff::new(store, IDLE_LOCK, training)
+                })
+                .await?;
+                let staff = Arc::new(staff);
                 Ok(Home { store, staff })
             })
             .await
@@ -112,6 +118,12 @@ impl App {
             session.close().await;
         }
         drop(slot);
+        // Leaving the sandbox ends the training accounts; any change of it signs everyone out.
+        if let Some(home) = self.home.get() {
+            if let Err(e) = home.staff.set_training(self.training()) {
+                tracing::error!("the staff list could not follow the new environment: {e}");
+            }
+        }
         let _ = self.session().await;
     }
 
@@ -146,9 +158,13 @@ impl App {
                     return;
                 };
                 let _ = handle.emit("connection", live.connection());
-                match live.reception() {
-                    Ok(view) => drop(handle.emit("reception", view)),
-                    Err(e) => tracing::warn!("the reception view could not be read: {e}"),
+                // Patients' names go to the window only while someone is signed in.
+                let app = handle.state::<App>();
+                if app.home.get().is_some_and(|h| h.staff.current().is_some()) {
+                    match live.reception() {
+                        Ok(view) => drop(handle.emit("reception", view)),
+                        Err(e) => tracing::warn!("the reception view could not be read: {e}"),
+                    }
                 }
             }
         });
@@ -331,7 +347,7 @@ async fn test_connection(
     app: State<'_, App>,
     window: tauri::Window,
 ) -> Answer<Vec<desk_core::identity::Check>> {
-    app.session()
+    app.session_for(Need::Admin)
         .await?
         .test_connection(|check| drop(window.emit("connection-test", check)))
         .await
@@ -365,7 +381,7 @@ async fn print_abha_card(app: State<'_, App>, patient_id: uuid::Uuid) -> Answer<
 /// Starts the card scanner; its frames and findings arrive as `scan` events.
 #[tauri::command]
 async fn start_scan(app: State<'_, App>, window: tauri::Window) -> Answer<()> {
-    app.session()
+    app.session_for(Need::Desk)
         .await?
         .start_scan(move |update| drop(window.emit("scan", update)));
     Ok(())
@@ -392,7 +408,7 @@ async fn confirm_scan(
 #[tauri::command]
 async fn abha_create_start(app: State<'_, App>, aadhaar: String) -> Answer<String> {
     Ok(app
-        .session()
+        .session_for(Need::Desk)
         .await?
         .desk()
         .abha_create_start(&aadhaar)
@@ -403,7 +419,7 @@ async fn abha_create_start(app: State<'_, App>, aadhaar: String) -> Answer<Strin
 #[tauri::command]
 async fn abha_create_resend(app: State<'_, App>, txn: String) -> Answer<String> {
     Ok(app
-        .session()
+        .session_for(Need::Desk)
         .await?
         .desk()
         .abha_create_resend(&Txn(txn))
@@ -429,7 +445,7 @@ async fn abha_create_verify(
 #[tauri::command]
 async fn abha_create_verify_mobile(app: State<'_, App>, txn: String, otp: String) -> Answer<()> {
     Ok(app
-        .session()
+        .session_for(Need::Desk)
         .await?
         .desk()
         .abha_create_verify_mobile_otp(&Txn(txn), &otp)
@@ -515,7 +531,7 @@ async fn staff_view(app: &App) -> Answer<StaffState> {
     let training = app.training();
     Ok(StaffState {
         signed_in: staff.current(),
-        staff: staff.list(training)?,
+        staff: staff.list()?,
         training,
         language: Settings::load(&app.dir).unwrap_or_default().language,
     })
@@ -528,14 +544,18 @@ async fn staff_state(app: State<'_, App>) -> Answer<StaffState> {
 
 #[tauri::command]
 async fn sign_in(app: State<'_, App>, name: String, pin: String) -> Answer<StaffState> {
-    let (staff, training) = (app.home().await?.staff.clone(), app.training());
-    blocking(move || staff.sign_in(&name, &pin, training)).await?;
+    let staff = app.home().await?.staff.clone();
+    blocking(move || staff.sign_in(&name, &pin)).await?;
     staff_view(&app).await
 }
 
 #[tauri::command]
 async fn sign_out(app: State<'_, App>) -> Answer<StaffState> {
     app.home().await?.staff.sign_out();
+    // The camera does not go on running behind a locked screen.
+    if let Some(session) = app.slot.lock().await.session.clone() {
+        session.stop_scan();
+    }
     staff_view(&app).await
 }
 
@@ -547,8 +567,8 @@ async fn add_staff(
     role: desk_store::Role,
     pin: String,
 ) -> Answer<StaffState> {
-    let (staff, training) = (app.home().await?.staff.clone(), app.training());
-    blocking(move || staff.add(&name, role, &pin, training).map(drop)).await?;
+    let staff = app.home().await?.staff.clone();
+    blocking(move || staff.add(&name, role, &pin).map(drop)).await?;
     staff_view(&app).await
 }
 
@@ -659,6 +679,13 @@ async fn open_record_attachment(
 }
 
 #[tauri::command]
+async fn print_record(app: State<'_, App>, record_id: uuid::Uuid) -> Answer<Printed> {
+    let doctor = app.allow(Need::Doctor).await?;
+    let session = app.session().await?;
+    Ok(Printed::open(session.print_record(&doctor, record_id)?))
+}
+
+#[tauri::command]
 async fn export_record(app: State<'_, App>, record_id: uuid::Uuid) -> Answer<Printed> {
     let doctor = app.allow(Need::Doctor).await?;
     let path = app.session().await?.export_record(&doctor, record_id)?;
@@ -741,6 +768,7 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             open_record,
             record_attachment,
             open_record_attachment,
+            print_record,
             export_record,
             chart,
             print_prescription,

@@ -308,6 +308,15 @@ const scenarios = {
       const shown = await s.script("const v = document.querySelector('#viewer'); return v.querySelectorAll('tr[data-reference]').length + v.querySelectorAll('li[data-missing]').length");
       if (shown !== bundle.entries) throw new Error(`${title}: ${bundle.entries} section entries, ${shown} on screen`);
       await shot(`viewer-${bundle.file}`);
+      if (bundle.file.endsWith("OPConsultation")) {
+        await s.click("#viewer-print");
+        const notice = await s.until("the printed record", async () => {
+          const text = await s.text("#viewer-notice");
+          return text.includes(".pdf") ? text : null;
+        });
+        const printed = execFileSync("pdftotext", [notice.slice(notice.indexOf("/")), "-"]).toString();
+        if (!printed.includes("OP Consultation Document") || !printed.includes("Dry cough")) throw new Error(`the printed record lacks its content: ${printed.slice(0, 200)}`);
+      }
       await s.click("#viewer-close");
     }
     // The patient revokes: the records go, the screen says why and when.

@@ -38,8 +38,12 @@ export function App() {
   // Idle lock: no key or click for a while signs the person out on screen.
   useEffect(() => {
     if (!staff?.signedIn) return;
+    let last = Date.now();
     let timer = setTimeout(lock, IDLE_LOCK_MS);
     const active = () => {
+      // Timers stop while the machine sleeps: the wall clock decides after a wake-up.
+      if (Date.now() - last > IDLE_LOCK_MS) return lock();
+      last = Date.now();
       clearTimeout(timer);
       timer = setTimeout(lock, IDLE_LOCK_MS);
     };
@@ -53,6 +57,7 @@ export function App() {
   }, [staff?.signedIn?.name]);
   const lock = () => {
     setScreen("reception");
+    setData(null);
     api.signOut().then(setStaff, who);
   };
   useEffect(() => {

@@ -110,6 +110,9 @@ export function Viewer({ record, close }: { record: RecordView; close: () => voi
         )}
         {notice && <div className="banner ok" role="status" id="viewer-notice">{notice}</div>}
         <div className="row end">
+          <button id="viewer-print" className="secondary" onClick={() => api.printRecord(record.row.id).then((p) => setNotice(t(p.opened ? "print.opened" : "print.saved", { path: p.path })))}>
+            {t("viewer.print")}
+          </button>
           <button id="viewer-export" className="secondary" onClick={() => api.exportRecord(record.row.id).then((p) => setNotice(t("viewer.saved", { path: p.path })))}>
             {t("viewer.export")}
           </button>
@@ -175,7 +178,7 @@ function AttachmentView({ recordId, index, title, type, size }: { recordId: stri
       <b>{title ?? t("viewer.file")}</b> <span className="muted small">{type ?? "?"}{size ? `, ${Math.round(size / 1024)} KB` : ""}</span>{" "}
       {!src && image && <button className="show-file secondary" onClick={show}>{t("viewer.show")}</button>}
       {src && image && <img src={src} alt={title ?? ""} className="attachment-image" />}
-      {!image && (
+      {type === "application/pdf" && (
         <button className="open-file secondary" onClick={() => api.openRecordAttachment(recordId, index).then((p) => setNote(t(p.opened ? "print.opened" : "print.saved", { path: p.path })), (e) => setError(errorWords(e, t)))}>
           {t("viewer.openFile")}
         </button>

@@ -239,6 +239,7 @@ export const api = {
   openRecord: (recordId: string) => invoke<RecordView>("open_record", { recordId }),
   recordAttachment: (recordId: string, index: number) => invoke<{ contentType: string | null; dataBase64: string }>("record_attachment", { recordId, index }),
   openRecordAttachment: (recordId: string, index: number) => invoke<Printed>("open_record_attachment", { recordId, index }),
+  printRecord: (recordId: string) => invoke<Printed>("print_record", { recordId }),
   exportRecord: (recordId: string) => invoke<Printed>("export_record", { recordId }),
   recordConsultation: (consultation: NewConsultation) => invoke<ConsultationView>("record_consultation", { consultation }),
   chart: (patientId: string) => invoke<Chart>("chart", { patientId }),

@@ -36,15 +36,14 @@ fn vital(name: &str, value: Option<f64>, unit: &str) -> Option<String> {
 }
 
 impl Session {
-    /// Saves today's consultation by the signed-in doctor.
+    /// Saves today's consultation, signed by the signed-in doctor.
     pub fn record_consultation(
         &self,
         doctor: &StaffView,
         mut input: NewConsultation,
     ) -> Result<ConsultationView, UiError> {
-        if input.doctor.trim().is_empty() {
-            input.doctor = doctor.name.clone();
-        }
+        // Signed by whoever is signed in, never by a name the screen sends.
+        input.doctor = doctor.name.clone();
         Ok(self.desk().record_consultation(input)?)
     }
 

@@ -33,6 +33,23 @@ impl Session {
         Ok(path)
     }
 
+    /// Removes the files made from records received under a consent (printouts, exports,
+    /// attachments), or from every received record with `None`: once a consent ends, nothing
+    /// decrypted from it stays on disk.
+    pub(crate) fn remove_record_files(&self, consent_id: Option<Uuid>) {
+        let prefix = match consent_id {
+            Some(id) => format!("record-{}-", &id.to_string()[..8]),
+            None => "record-".into(),
+        };
+        if let Ok(entries) = std::fs::read_dir(self.dir().join("prints")) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
+
     /// The patient's token slip (giving them today's token if they have none yet).
     pub fn print_token_slip(&self, patient_id: Uuid) -> Result<PathBuf, UiError> {
         let row = self.give_token(patient_id)?;

@@ -121,6 +121,68 @@ impl Session {
         )
     }
 
+    /// Prints a received record (A4 PDF, as many pages as it takes; audited as a viewing).
+    pub fn print_record(&self, doctor: &StaffView, record_id: Uuid) -> Result<PathBuf, UiError> {
+        let RecordView { row, document: d } = self.open_record(doctor, record_id)?;
+        let mut header = Vec::new();
+        let mut add = |label: &str, value: Option<String>| {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                header.push((label.to_string(), v));
+            }
+        };
+        add("Document", d.kind.as_ref().and_then(|k| k.display.clone()));
+        add("Date", d.date.clone());
+        add(
+            "Patient",
+            d.patient.as_ref().map(|p| {
+                [p.name.clone(), p.gender.clone(), p.birth_date.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            }),
+        );
+        add("Author", Some(d.authors.join(", ")));
+        add("Facility", d.custodian.clone().or(Some(row.hip_id.clone())));
+        let mut sections = Vec::new();
+        flatten(&d.sections, "", &mut sections);
+        if !d.attachments.is_empty() {
+            sections.push(desk_print::PrintSection {
+                title: "Files".into(),
+                lines: d
+                    .attachments
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} ({})",
+                            a.title.as_deref().unwrap_or("file"),
+                            a.content_type.as_deref().unwrap_or("unknown type")
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        if !d.warnings.is_empty() {
+            sections.push(desk_print::PrintSection {
+                title: "Warnings".into(),
+                lines: d.warnings.clone(),
+            });
+        }
+        let pdf = desk_print::record(&desk_print::RecordPrint {
+            clinic_name: self.settings().clinic_name,
+            title: d.title.clone().unwrap_or_else(|| row.title.clone()),
+            header,
+            sections,
+            footer: format!(
+                "Received through ABDM from {} on {}; printed by {}",
+                row.hip_id,
+                row.received_at.format("%d %b %Y"),
+                doctor.name
+            ),
+        })?;
+        self.save_print(&format!("record-{}.pdf", &record_id.to_string()[..8]), &pdf)
+    }
+
     /// Saves a received record's bundle exactly as received (JSON, 0600, removed after a day
     /// like every printout) for the doctor to keep or send on; audited as an export.
     pub fn export_record(&self, doctor: &StaffView, record_id: Uuid) -> Result<PathBuf, UiError> {
@@ -129,5 +191,46 @@ impl Session {
             &format!("record-{}.json", &record_id.to_string()[..8]),
             &bytes,
         )
+    }
+}
+
+/// The viewer's sections as printed: nested titles joined, one line per row (its fields
+/// after it) and per missing reference.
+fn flatten(sections: &[abdm_fhir::Section], parent: &str, out: &mut Vec<desk_print::PrintSection>) {
+    for s in sections {
+        let own = s
+            .title
+            .clone()
+            .or(s.code.clone())
+            .unwrap_or_else(|| "Section".into());
+        let title = if parent.is_empty() {
+            own
+        } else {
+            format!("{parent} › {own}")
+        };
+        let mut lines: Vec<String> = s
+            .rows
+            .iter()
+            .map(|r| {
+                let fields: Vec<String> =
+                    r.fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                if fields.is_empty() {
+                    format!("{} — {}", r.resource_type, r.summary)
+                } else {
+                    format!(
+                        "{} — {} ({})",
+                        r.resource_type,
+                        r.summary,
+                        fields.join("; ")
+                    )
+                }
+            })
+            .collect();
+        lines.extend(s.missing.iter().map(|m| format!("Not in the bundle: {m}")));
+        out.push(desk_print::PrintSection {
+            title: title.clone(),
+            lines,
+        });
+        flatten(&s.sections, &title, out);
     }
 }

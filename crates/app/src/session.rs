@@ -261,7 +261,7 @@ impl Session {
         };
         let desk = Arc::new(desk);
         let running = desk.start(Some(relay));
-        Ok(Session {
+        let session = Session {
             dir: dir.to_path_buf(),
             settings: Mutex::new(settings),
             secrets,
@@ -271,7 +271,10 @@ impl Session {
             embedded: Mutex::new(embedded),
             bridge_url,
             scan: Arc::default(),
-        })
+        };
+        // Files made from received records last one session at most.
+        session.remove_record_files(None);
+        Ok(session)
     }
 
     async fn start_embedded(

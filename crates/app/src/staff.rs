@@ -6,8 +6,9 @@
 //! sandbox. The roles: reception (the reception desk), doctor (that, consultations and records
 //! from elsewhere), admin (the reception desk, the clinic settings and the staff list).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -74,7 +75,23 @@ impl StaffView {
 
 struct Current {
     who: StaffView,
+    /// Both clocks: the monotonic one stops while the machine sleeps, the wall clock does not.
     last_seen: Instant,
+    last_seen_wall: SystemTime,
+}
+
+impl Current {
+    fn idle_for(&self) -> Duration {
+        let wall = SystemTime::now()
+            .duration_since(self.last_seen_wall)
+            .unwrap_or_default();
+        self.last_seen.elapsed().max(wall)
+    }
+
+    fn seen(&mut self) {
+        self.last_seen = Instant::now();
+        self.last_seen_wall = SystemTime::now();
+    }
 }
 
 /// The desk's staff and who is signed in.
@@ -82,6 +99,10 @@ pub struct Staff {
     store: Arc<Store>,
     current: Mutex<Option<Current>>,
     idle_lock: Duration,
+    /// Whether the desk runs on the embedded sandbox (training accounts work).
+    training: AtomicBool,
+    /// One sign-in or account change at a time: wrong PINs sent at once all count.
+    accounts: Mutex<()>,
 }
 
 fn hash(pin: &str) -> Result<String, UiError> {
@@ -107,13 +128,63 @@ fn wrong() -> UiError {
 }
 
 impl Staff {
-    /// The staff of `store`; the screen locks after `idle_lock` without a command.
-    pub fn new(store: Arc<Store>, idle_lock: Duration) -> Staff {
-        Staff {
+    /// The staff of `store`; the screen locks after `idle_lock` without a command; `training`:
+    /// the desk runs on the embedded sandbox (otherwise training accounts are removed now).
+    pub fn new(store: Arc<Store>, idle_lock: Duration, training: bool) -> Result<Staff, UiError> {
+        let staff = Staff {
             store,
             current: Mutex::new(None),
             idle_lock,
+            training: AtomicBool::new(training),
+            accounts: Mutex::new(()),
+        };
+        if !training {
+            staff.retire_training()?;
         }
+        Ok(staff)
+    }
+
+    fn training(&self) -> bool {
+        self.training.load(Ordering::SeqCst)
+    }
+
+    /// The desk now runs on the embedded sandbox or not. A change signs everyone out; leaving
+    /// the sandbox removes the training accounts (and those they added) for good, so public PINs
+    /// never reach real patients, whatever the desk is switched to later.
+    pub fn set_training(&self, training: bool) -> Result<(), UiError> {
+        if self.training.swap(training, Ordering::SeqCst) == training {
+            return Ok(());
+        }
+        self.sign_out();
+        if !training {
+            self.retire_training()?;
+        }
+        Ok(())
+    }
+
+    fn retire_training(&self) -> Result<(), UiError> {
+        let _accounts = self.accounts.lock().expect("accounts lock");
+        self.store
+            .write(|w| -> Result<(), desk_store::StoreError> {
+                let retired: Vec<String> = w
+                    .all::<StaffMember>()?
+                    .into_iter()
+                    .filter(|m| m.training)
+                    .map(|m| m.name)
+                    .collect();
+                for name in &retired {
+                    w.delete::<StaffMember>(&StaffMember::key(name))?;
+                }
+                if !retired.is_empty() {
+                    w.audit(
+                        "training accounts removed (the desk left the embedded sandbox)",
+                        retired.join(", "),
+                        None,
+                    )?;
+                }
+                Ok(())
+            })?;
+        Ok(())
     }
 
     /// Adds the training desk's demo accounts (a new training desk only).
@@ -141,8 +212,9 @@ impl Staff {
         Ok(())
     }
 
-    /// Everyone who may sign in here (`training`: whether demo accounts count now).
-    pub fn list(&self, training: bool) -> Result<Vec<StaffView>, UiError> {
+    /// Everyone who may sign in here now.
+    pub fn list(&self) -> Result<Vec<StaffView>, UiError> {
+        let training = self.training();
         let mut all: Vec<StaffView> = self
             .store
             .all::<StaffMember>()?
@@ -155,26 +227,9 @@ impl Staff {
     }
 
     /// Adds a staff member. The first one (no account that can sign in now) must be an admin and
-    /// needs no one signed in: that is how a new clinic starts. After that, only an admin adds.
-    pub fn add(
-        &self,
-        name: &str,
-        role: Role,
-        pin: &str,
-        training: bool,
-    ) -> Result<StaffView, UiError> {
-        let first = self.list(training)?.is_empty();
-        let by = if first {
-            if role != Role::Admin {
-                return Err(UiError::new(
-                    "invalid-input",
-                    "the first staff member must be an admin (who then adds the others)",
-                ));
-            }
-            None
-        } else {
-            Some(self.require(Need::Admin)?.name)
-        };
+    /// needs no one signed in: that is how a new clinic starts. After that, only an admin adds;
+    /// an account added by a training account is a training account too.
+    pub fn add(&self, name: &str, role: Role, pin: &str) -> Result<StaffView, UiError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 {
             return Err(UiError::new(
@@ -183,6 +238,18 @@ impl Staff {
             ));
         }
         check_pin(pin)?;
+        let _accounts = self.accounts.lock().expect("accounts lock");
+        let by = if self.list()?.is_empty() {
+            if role != Role::Admin {
+                return Err(UiError::new(
+                    "invalid-input",
+                    "the first staff member must be an admin (who then adds the others)",
+                ));
+            }
+            None
+        } else {
+            Some(self.require(Need::Admin)?)
+        };
         let member = StaffMember {
             name: name.into(),
             role,
@@ -190,7 +257,7 @@ impl Staff {
             added_at: Utc::now(),
             failed_attempts: 0,
             locked_until: None,
-            training: false,
+            training: by.as_ref().is_some_and(|b| b.training),
         };
         self.store.write(|w| -> Result<(), UiError> {
             if w.get::<StaffMember>(&StaffMember::key(name))?.is_some() {
@@ -204,15 +271,18 @@ impl Staff {
                 "staff member added",
                 format!("{name} ({role:?})"),
                 None,
-                by.as_deref(),
+                by.as_ref().map(|b| b.name.as_str()),
             )?;
             Ok(())
         })?;
         Ok(StaffView::of(&member))
     }
 
-    /// Signs `name` in with `pin` (`training`: whether demo accounts may sign in now).
-    pub fn sign_in(&self, name: &str, pin: &str, training: bool) -> Result<StaffView, UiError> {
+    /// Signs `name` in with `pin`.
+    pub fn sign_in(&self, name: &str, pin: &str) -> Result<StaffView, UiError> {
+        // Held across the check and the count: parallel guesses are counted one by one.
+        let _accounts = self.accounts.lock().expect("accounts lock");
+        let training = self.training();
         let key = StaffMember::key(name);
         let Some(mut member) = self.store.get::<StaffMember>(&key)? else {
             return Err(wrong());
@@ -270,6 +340,7 @@ impl Staff {
         *self.current.lock().expect("staff lock") = Some(Current {
             who: who.clone(),
             last_seen: Instant::now(),
+            last_seen_wall: SystemTime::now(),
         });
         Ok(who)
     }
@@ -284,7 +355,8 @@ impl Staff {
         let current = self.current.lock().expect("staff lock");
         current
             .as_ref()
-            .filter(|c| c.last_seen.elapsed() <= self.idle_lock)
+            .filter(|c| c.idle_for() <= self.idle_lock)
+            .filter(|c| self.training() || !c.who.training)
             .map(|c| c.who.clone())
     }
 
@@ -294,11 +366,18 @@ impl Staff {
         let Some(c) = current.as_mut() else {
             return Err(UiError::new("signed-out", "sign in first"));
         };
-        if c.last_seen.elapsed() > self.idle_lock {
+        if c.idle_for() > self.idle_lock {
             current.take();
             return Err(UiError::new(
                 "signed-out",
                 "the screen locked after a while without use: sign in again",
+            ));
+        }
+        if c.who.training && !self.training() {
+            current.take();
+            return Err(UiError::new(
+                "signed-out",
+                "training accounts work only on the embedded sandbox: sign in with your own account",
             ));
         }
         if !need.allows(c.who.role) {
@@ -310,7 +389,7 @@ impl Staff {
                 },
             ));
         }
-        c.last_seen = Instant::now();
+        c.seen();
         Ok(c.who.clone())
     }
 }

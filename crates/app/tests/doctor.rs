@@ -179,6 +179,20 @@ async fn records_asked_for_arrive_open_in_the_viewer_and_are_archived_when_revok
             && a.staff.as_deref() == Some("Dr. Meera Iyer")),
         "the viewing names the doctor"
     );
+    let printed = session
+        .print_record(&doctor(), consent.records[0].id)
+        .unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args([printed.as_os_str(), "-".as_ref()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&consent.records[0].title)
+            || text.contains(record.document.title.as_deref().unwrap_or("?")),
+        "{text}"
+    );
+    assert!(text.contains("printed by Dr. Meera Iyer"), "{text}");
     let exported = session
         .export_record(&doctor(), consent.records[0].id)
         .unwrap();

@@ -576,3 +576,132 @@ pub fn prescription(p: &Prescription) -> Result<Vec<u8>, PrintError> {
         Ok(())
     })
 }
+
+/// A record received from another hospital, printed for the doctor (A4, as many pages as it
+/// takes): the header, every section's rows, what the bundle lacked, its files by name.
+#[derive(Debug, Clone, Default)]
+pub struct RecordPrint {
+    /// The clinic printing it.
+    pub clinic_name: String,
+    /// The document's title.
+    pub title: String,
+    /// Labelled header lines (document type, date, patient, author, facility).
+    pub header: Vec<(String, String)>,
+    /// The sections, nested ones flattened in order.
+    pub sections: Vec<PrintSection>,
+    /// The footer: where it came from and until when it may be kept.
+    pub footer: String,
+}
+
+/// One section of a printed record.
+#[derive(Debug, Clone, Default)]
+pub struct PrintSection {
+    /// Its title (nested titles joined with " › ").
+    pub title: String,
+    /// One line per entry, in order.
+    pub lines: Vec<String>,
+}
+
+/// The record printout.
+pub fn record(r: &RecordPrint) -> Result<Vec<u8>, PrintError> {
+    let (w, h) = (210.0 * PT, 297.0 * PT);
+    let margin = 18.0 * PT;
+    let bottom = 22.0 * PT;
+    let text_width = w - 2.0 * margin;
+    let mut doc = PdfDocument::new(&r.title);
+    let t = Typesetter::new(&mut doc)?;
+    let mut pages: Vec<Vec<Op>> = vec![Vec::new()];
+    let mut y = h - margin;
+    // Starts a new page when `height` more points would run into the footer.
+    let room = |pages: &mut Vec<Vec<Op>>, y: &mut f32, height: f32| {
+        if *y - height < bottom {
+            pages.push(Vec::new());
+            *y = h - margin;
+        }
+    };
+    let ops = pages.last_mut().expect("a page");
+    t.line(
+        ops,
+        &r.clinic_name,
+        margin,
+        y,
+        Style::plain(9.0).grey(0.4),
+        Align::Left,
+    );
+    y -= 24.0;
+    y = t.paragraph(
+        ops,
+        &r.title,
+        margin,
+        y,
+        text_width,
+        Style::bold(16.0),
+        Align::Left,
+    );
+    y -= 4.0;
+    for (label, value) in &r.header {
+        let text = format!("{label}: {value}");
+        let height = t.wrap(&text, 10.0, text_width).len() as f32 * 14.5;
+        room(&mut pages, &mut y, height);
+        let ops = pages.last_mut().expect("a page");
+        y = t.paragraph(
+            ops,
+            &text,
+            margin,
+            y,
+            text_width,
+            Style::plain(10.0),
+            Align::Left,
+        );
+    }
+    for section in &r.sections {
+        y -= 8.0;
+        room(&mut pages, &mut y, 30.0);
+        let ops = pages.last_mut().expect("a page");
+        y = t.paragraph(
+            ops,
+            &section.title,
+            margin,
+            y,
+            text_width,
+            Style::bold(11.5),
+            Align::Left,
+        );
+        for line in &section.lines {
+            let height = t.wrap(line, 9.5, text_width - 8.0).len() as f32 * 13.8;
+            room(&mut pages, &mut y, height);
+            let ops = pages.last_mut().expect("a page");
+            y = t.paragraph(
+                ops,
+                line,
+                margin + 8.0,
+                y,
+                text_width - 8.0,
+                Style::plain(9.5),
+                Align::Left,
+            );
+        }
+    }
+    let count = pages.len();
+    let pages = pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut ops)| {
+            let footer = format!("{} · page {} of {count}", r.footer, i + 1);
+            t.paragraph(
+                &mut ops,
+                &footer,
+                margin,
+                14.0 * PT,
+                text_width,
+                Style::plain(8.0).grey(0.4),
+                Align::Left,
+            );
+            PdfPage::new(Mm(210.0), Mm(297.0), ops)
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    Ok(doc
+        .with_pages(pages)
+        .save(&PdfSaveOptions::default(), &mut warnings))
+}

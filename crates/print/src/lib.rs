@@ -1,6 +1,7 @@
 //! The desk's printouts, as PDF bytes for the system viewer or a file: the counter QR poster
 //! patients scan to share their profile, the token slip handed over at the counter, an ABHA card
-//! printed from a linked profile, and the doctor's prescription.
+//! printed from a linked profile, the doctor's prescription, and a record received from another
+//! hospital.
 //!
 //! Text is shaped before it is placed (module `text`): Hindi needs its conjuncts and matras, which
 //! printpdf does not form by itself. The fonts (Noto Sans and Noto Sans Devanagari, OFL) are
@@ -15,8 +16,8 @@ mod text;
 
 pub use abdm::qr::PhrHost;
 pub use documents::{
-    abha_card, counter_poster, prescription, token_slip, CounterPoster, Prescription, RxLine,
-    TokenSlip,
+    abha_card, counter_poster, prescription, record, token_slip, CounterPoster, Prescription,
+    PrintSection, RecordPrint, RxLine, TokenSlip,
 };
 
 /// Why a document could not be made, in plain words.

@@ -309,3 +309,43 @@ fn a_prescription_longer_than_its_page_is_refused_in_words() {
     let err = prescription(&long).unwrap_err().to_string();
     assert!(err.contains("does not fit on one page"), "{err}");
 }
+
+#[test]
+fn a_long_record_runs_over_pages_and_keeps_every_line() {
+    let r = RecordPrint {
+        clinic_name: "Shanti Family Clinic".into(),
+        title: "Discharge Summary Document".into(),
+        header: vec![("Patient".into(), "Alex Oxlade · male".into())],
+        sections: (0..8)
+            .map(|s| PrintSection {
+                title: format!("Section {s}"),
+                lines: (0..12)
+                    .map(|l| format!("Entry {s}.{l} — status: final"))
+                    .collect(),
+            })
+            .collect(),
+        footer: "Received through ABDM from SANDBOX-PEER-HIP".into(),
+    };
+    let pdf = record(&r).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("record.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let text = tool("pdftotext", &[file.as_os_str(), "-".as_ref()]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for s in 0..8 {
+        for l in 0..12 {
+            assert!(
+                text.contains(&format!("Entry {s}.{l} — status: final")),
+                "entry {s}.{l} lost"
+            );
+        }
+    }
+    assert!(
+        text.contains("page 1 of 3") || text.contains("page 1 of 2"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("page 1 of 1"),
+        "96 entries do not fit on one page"
+    );
+}

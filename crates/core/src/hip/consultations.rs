@@ -60,10 +60,11 @@ impl<G: Gateway> Desk<G> {
                 .ok_or_else(|| DeskError::NotFound("that patient is not registered here".into()))?;
             let c = build(input, &patient)?;
             w.put(&c);
-            w.audit(
+            w.audit_by(
                 "consultation recorded",
                 format!("{} for {}", visit_label(&c), patient.name),
                 Some(patient.id),
+                Some(&c.doctor.name),
             )?;
             if c.link == LinkState::Queued {
                 self.link_waiting(w, patient.id)?;

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use crate::desk::Desk;
 use crate::engine::outbox::finish;
+use crate::engine::outbox::OutboxItem;
 use crate::engine::{OutboxState, Pending};
 use crate::error::Result;
 use crate::gateway::{Call, Gateway};
@@ -180,14 +181,29 @@ impl<G: Gateway> Desk<G> {
             )
         })?;
         self.wake_outbox();
+        let outbox_id = self
+            .store
+            .get::<Pending>(&Id::uuid(request_id))?
+            .map(|p| p.outbox_id);
         let sent = Instant::now();
         let deadline = sent + wait;
         while Instant::now() < deadline {
             if self.store.get::<Pending>(&Id::uuid(request_id))?.is_none() {
-                return Ok(Ok(format!(
-                    "ABDM's callback arrived through the relay after {:.1} s",
-                    sent.elapsed().as_secs_f32()
-                )));
+                // Gone: answered (done), or given up by the outbox (failed, with its reason).
+                let item = outbox_id
+                    .map(|id| self.store.get::<OutboxItem>(&Id::number(id)))
+                    .transpose()?
+                    .flatten();
+                return Ok(match item.map(|i| i.state) {
+                    Some(OutboxState::Done { .. }) => Ok(format!(
+                        "ABDM's callback arrived through the relay after {:.1} s",
+                        sent.elapsed().as_secs_f32()
+                    )),
+                    Some(OutboxState::Failed { reason, .. }) => {
+                        Err(format!("ABDM did not take the test question: {reason}"))
+                    }
+                    _ => Err("the test question was withdrawn before ABDM answered".into()),
+                });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
