@@ -307,6 +307,14 @@ const scenarios = {
       await s.until(`${title} painted`, async () => s.script("return document.body.dataset.viewerPainted"));
       const shown = await s.script("const v = document.querySelector('#viewer'); return v.querySelectorAll('tr[data-reference]').length + v.querySelectorAll('li[data-missing]').length");
       if (shown !== bundle.entries) throw new Error(`${title}: ${bundle.entries} section entries, ${shown} on screen`);
+      // A PDF in the record is drawn in place, page by page.
+      const pdfs = await s.findAll('.attachment[data-type="application/pdf"] .show-file');
+      if (pdfs.length > 0) {
+        await s.call("POST", `/element/${pdfs[0]}/click`, {});
+        await s.until(`${title}'s PDF drawn`, async () =>
+          s.script("const c = document.querySelector('.pdf-page[data-page=\"1\"]'); return c && c.height > 0 && Number(document.querySelector('.pdf').dataset.pages) > 0"), 30000);
+        await s.script("document.querySelector('.pdf-page').scrollIntoView()");
+      }
       await shot(`viewer-${bundle.file}`);
       if (bundle.file.endsWith("OPConsultation")) {
         await s.click("#viewer-print");

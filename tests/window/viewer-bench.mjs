@@ -39,11 +39,30 @@ try {
     for (let i = 0; i < runs; i++) {
       await s.click(`.open-record[data-title="${title}"]`);
       times.push(Number(await s.until(`${title} painted`, async () => s.script("return document.body.dataset.viewerMs"))));
+      if (process.env.VIEWER_DETAIL) console.log(title, await s.script("return JSON.stringify({ipc: document.body.dataset.viewerIpcMs, render: document.body.dataset.viewerRenderMs, painted: document.body.dataset.viewerMs})"));
       await s.click("#viewer-close");
       await s.until("the viewer closed", async () => s.script("return !document.body.dataset.viewerPainted"));
     }
     return times;
   };
+  // The window's own frame latency, as a yardstick: two animation frames on the idle screen.
+  const frames = [];
+  for (let i = 0; i < runs; i++) {
+    frames.push(await s.call("POST", "/execute/async", {
+      script: "const done = arguments[0]; const t = performance.now(); requestAnimationFrame(() => requestAnimationFrame(() => done(Math.round(performance.now() - t))));",
+      args: [],
+    }));
+  }
+  console.log(`two frames on the idle screen ms: ${frames.join(", ")}`);
+  // And when the whole screen must be painted again (its background changes).
+  const repaint = [];
+  for (let i = 0; i < runs; i++) {
+    repaint.push(await s.call("POST", "/execute/async", {
+      script: "const done = arguments[0]; const t = performance.now(); document.body.style.background = document.body.style.background ? '' : '#f4f6f9'; requestAnimationFrame(() => requestAnimationFrame(() => done(Math.round(performance.now() - t))));",
+      args: [],
+    }));
+  }
+  console.log(`two frames after a full repaint ms: ${repaint.join(", ")}`);
   const large = await measure("Wellness Record");
   const small = await measure("Prescription");
   await s.screenshot(path.join(shots, "viewer-bench.png"));

@@ -77,6 +77,16 @@ export function Doctor({ data }: { data: Data | null }) {
                 </li>
               ))}
             </ul>
+            <details id="chart-history">
+              <summary>{t("doctor.history")}</summary>
+              <ul className="plain small">
+                {chart.history.map((a) => (
+                  <li key={a.seq}>
+                    <time>{new Date(a.at).toLocaleString()}</time> <b>{a.action}</b> {a.detail}
+                  </li>
+                ))}
+              </ul>
+            </details>
             <Records patientId={chart.patient.id} hasAbha={!!chart.patient.abhaAddress} refreshKey={data} />
             <Consultation patientId={chart.patient.id} saved={(words) => { setNotice(words); load(chart.patient.id); }} />
           </>
