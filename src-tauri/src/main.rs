@@ -54,7 +54,7 @@ impl App {
                 return Err(e.clone());
             }
         }
-        match self.open(&mut slot).await {
+        match self.open().await {
             Ok(session) => {
                 slot.failed = None;
                 slot.session = Some(session.clone());
@@ -104,7 +104,7 @@ impl App {
         Settings::load(&self.dir).is_ok_and(|s| s.is_training())
     }
 
-    async fn open(&self, _slot: &mut Slot) -> Result<Arc<Session>, UiError> {
+    async fn open(&self) -> Result<Arc<Session>, UiError> {
         let secrets: Arc<dyn desk_store::Secrets> = Arc::new(keyring());
         let store = self.home().await?.store.clone();
         Ok(Arc::new(Session::open_on(&self.dir, secrets, store).await?))

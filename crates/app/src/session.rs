@@ -178,8 +178,7 @@ impl Session {
         let store = Store::open(&dir.join("desk"), secrets)?;
         // Demo patients and staff go into a new training desk only (not at every start). A
         // damaged settings file is the settings screen's to fix, not a reason to keep the store shut.
-        let training =
-            Settings::load(dir).is_ok_and(|s| s.environment == EnvironmentChoice::EmbeddedSandbox);
+        let training = Settings::load(dir).is_ok_and(|s| s.is_training());
         if new_desk && training {
             seed_demo_patients(&store)?;
             crate::staff::Staff::seed_training(&store)?;
