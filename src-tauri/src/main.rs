@@ -572,6 +572,13 @@ async fn add_staff(
     staff_view(&app).await
 }
 
+/// Removes a staff member (an admin does, never for themselves).
+#[tauri::command]
+async fn remove_staff(app: State<'_, App>, name: String) -> Answer<StaffState> {
+    app.home().await?.staff.remove(&name)?;
+    staff_view(&app).await
+}
+
 /// The desk's language: anyone may switch it, also on the sign-in screen.
 #[tauri::command]
 async fn set_language(app: State<'_, App>, language: desk_app::settings::Language) -> Answer<()> {
@@ -776,6 +783,7 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             sign_in,
             sign_out,
             add_staff,
+            remove_staff,
             set_language,
             test_connection,
             set_online,

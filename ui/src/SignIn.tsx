@@ -90,8 +90,13 @@ export function StaffList({ state, changed }: { state: StaffState; changed: (s: 
       <h3>{t("staff.title")}</h3>
       <ul id="staff-list" className="plain">
         {state.staff.map((s) => (
-          <li key={s.name}>
-            {s.name} — {t(`role.${s.role}`)}
+          <li key={s.name} data-name={s.name}>
+            {s.name} — {t(`role.${s.role}`)}{" "}
+            {s.name !== state.signedIn?.name && (
+              <button className="remove-staff secondary" onClick={() => api.removeStaff(s.name).then(changed, (e) => setError(errorWords(e, t)))}>
+                {t("staff.remove")}
+              </button>
+            )}
           </li>
         ))}
       </ul>

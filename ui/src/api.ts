@@ -248,6 +248,7 @@ export const api = {
   signIn: (name: string, pin: string) => invoke<StaffState>("sign_in", { name, pin }),
   signOut: () => invoke<StaffState>("sign_out"),
   addStaff: (name: string, role: Role, pin: string) => invoke<StaffState>("add_staff", { name, role, pin }),
+  removeStaff: (name: string) => invoke<StaffState>("remove_staff", { name }),
   setLanguage: (language: Language) => invoke<void>("set_language", { language }),
   reception: () => invoke<Reception>("reception"),
   findPatients: (query: string) => invoke<Patient[]>("find_patients", { query }),

@@ -278,6 +278,33 @@ impl Staff {
         Ok(StaffView::of(&member))
     }
 
+    /// Removes a staff member (someone who left, or a PIN to set again: remove, then add). Only
+    /// an admin does, never for themselves, so the desk always keeps an admin.
+    pub fn remove(&self, name: &str) -> Result<(), UiError> {
+        let _accounts = self.accounts.lock().expect("accounts lock");
+        let admin = self.require(Need::Admin)?;
+        let key = StaffMember::key(name);
+        if key == StaffMember::key(&admin.name) {
+            return Err(UiError::new(
+                "invalid-input",
+                "you cannot remove yourself: another admin can",
+            ));
+        }
+        self.store.write(|w| -> Result<(), UiError> {
+            let member = w.get::<StaffMember>(&key)?.ok_or_else(|| {
+                UiError::new("not-found", format!("{name} is not on the staff list"))
+            })?;
+            w.delete::<StaffMember>(&key)?;
+            w.audit_by(
+                "staff member removed",
+                format!("{} ({:?})", member.name, member.role),
+                None,
+                Some(&admin.name),
+            )?;
+            Ok(())
+        })
+    }
+
     /// Signs `name` in with `pin`.
     pub fn sign_in(&self, name: &str, pin: &str) -> Result<StaffView, UiError> {
         // Held across the check and the count: parallel guesses are counted one by one.

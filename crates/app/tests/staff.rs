@@ -180,3 +180,20 @@ fn wrong_pins_sent_at_once_are_all_counted() {
     );
     assert_eq!(staff.sign_in("Anil", "9753").unwrap_err().code, "held-back");
 }
+
+#[test]
+fn an_admin_removes_someone_who_left_but_never_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let staff = Staff::new(store(dir.path()), Duration::from_secs(300), false).unwrap();
+    staff.add("Anil", Role::Admin, "9753").unwrap();
+    staff.sign_in("Anil", "9753").unwrap();
+    staff.add("Sita", Role::Reception, "1357").unwrap();
+    assert_eq!(staff.remove("Anil").unwrap_err().code, "invalid-input");
+    staff.remove("sita").unwrap();
+    assert_eq!(staff.sign_in("Sita", "1357").unwrap_err().code, "wrong-pin");
+    assert_eq!(staff.remove("Sita").unwrap_err().code, "not-found");
+    // A receptionist removes no one.
+    staff.add("Ravi", Role::Reception, "2468").unwrap();
+    staff.sign_in("Ravi", "2468").unwrap();
+    assert_eq!(staff.remove("Anil").unwrap_err().code, "forbidden");
+}
