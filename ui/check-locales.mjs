@@ -13,6 +13,11 @@ for (const file of readdirSync("src").filter((f) => f.endsWith(".tsx") || f.ends
     if (!(key in en)) problems.push(`${file} uses "${key}", which en.json lacks`);
   }
 }
+// The outbox's words come from the desk by key (desk-core's labels table).
+const labels = readFileSync("../crates/core/src/labels.rs", "utf8");
+for (const [, key] of labels.matchAll(/^\s*\("([a-z-]+)",\s*"/gm)) {
+  if (!(`outbox.label.${key}` in en)) problems.push(`en.json lacks "outbox.label.${key}" (crates/core/src/labels.rs)`);
+}
 if (problems.length > 0) {
   console.error(problems.join("\n"));
   process.exit(1);

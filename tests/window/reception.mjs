@@ -90,6 +90,9 @@ const scenarios = {
     if (nav !== "रिसेप्शन") throw new Error(`the menu reads ${nav}`);
     const submit = await s.text("#walkin-submit");
     if (submit !== "दर्ज करें और टोकन दें") throw new Error(`the button reads ${submit}`);
+    // What the desk sends to ABDM is worded in Hindi too.
+    await walkIn(s, { name: "Ravi Shankar", gender: "M", yob: "1978", abha: "91-5555-0000-1234" });
+    await s.until("the outbox in Hindi", async () => (await s.text("#outbox")).includes("Ravi Shankar का ABHA"));
     await shot("reception-hi");
   },
 

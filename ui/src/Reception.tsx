@@ -267,7 +267,9 @@ function Outbox({ data, act }: { data: Data | null; act: (w: () => Promise<strin
       <ul id="outbox" className="outbox">
         {data?.outbox.map((item) => (
           <li key={item.id} data-outbox={item.id} data-state={item.state} className={item.state}>
-            <span className="label">{item.label}</span>
+            <span className="label">
+              {item.labelKey ? t(`outbox.label.${item.labelKey}`, Object.fromEntries(item.labelArgs.map((a, i) => [String(i), a]))) : item.label}
+            </span>
             <span className="state" title={item.lastError ?? ""}>
               {t(`outbox.state.${item.state}`)}
               {item.state === "failed" ? `: ${item.words.replace(/^failed: /, "")}` : ""}

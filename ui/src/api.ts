@@ -37,6 +37,8 @@ export interface QueueRow {
 export interface OutboxRow {
   id: number;
   label: string;
+  labelKey: string | null;
+  labelArgs: string[];
   state: "queued" | "waiting" | "done" | "failed";
   words: string;
   attempts: number;

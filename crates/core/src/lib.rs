@@ -10,7 +10,8 @@
 //! * [`gateway`] — the port: [`gateway::Call`], [`gateway::Event`], [`gateway::AbhaService`];
 //!   `gateway::v0_5` is the only module that names `abdm`'s wire types;
 //! * [`identity`] (M1), [`hip`] (M2), [`hiu`] (M3) — the flows;
-//! * [`view`] — read models for front ends; [`error`] — [`DeskError`] with stable codes.
+//! * [`view`] — read models for front ends; [`error`] — [`DeskError`] with stable codes;
+//!   [`labels`] — what each outbox item does, by key, for a front end's language.
 //!
 //! Invariants: one atomic store write per user action (effects, outbox item, pending request)
 //! and one per relay message (effects and the relay `seq`); nothing slow runs inside a write;
@@ -23,6 +24,7 @@ pub mod gateway;
 pub mod hip;
 pub mod hiu;
 pub mod identity;
+pub mod labels;
 pub mod runtime;
 pub mod view;
 

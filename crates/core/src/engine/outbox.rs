@@ -21,6 +21,7 @@ use crate::desk::{Desk, Reachability};
 use crate::engine::step::{Job, Pending, Step};
 use crate::error::{DeskError, Result};
 use crate::gateway::{Call, Gateway, Outgoing, Prepared};
+use crate::labels::Label;
 
 /// What an item sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +70,12 @@ pub struct OutboxItem {
     pub work: Work,
     /// Plain words for the queue screen ("Verify the ABHA of Asha Kumari").
     pub label: String,
+    /// The same as a key and arguments a front end words in its language (older items: none).
+    #[serde(default)]
+    pub label_key: Option<String>,
+    /// The key's arguments.
+    #[serde(default)]
+    pub label_args: Vec<String>,
     /// The patient concerned.
     pub patient_id: Option<Uuid>,
     /// Where it stands.
@@ -128,7 +135,7 @@ impl<G: Gateway> Desk<G> {
         &self,
         w: &mut Writer<'_>,
         call: &Call,
-        label: String,
+        label: impl Into<Label>,
         patient_id: Option<Uuid>,
         step: Option<Step>,
     ) -> Result<Uuid> {
@@ -152,7 +159,7 @@ impl<G: Gateway> Desk<G> {
         &self,
         w: &mut Writer<'_>,
         job: Job,
-        label: String,
+        label: impl Into<Label>,
         patient_id: Option<Uuid>,
     ) -> Result<u64> {
         self.enqueue_work(w, Uuid::new_v4(), Work::Job(job), label, patient_id)
@@ -163,9 +170,10 @@ impl<G: Gateway> Desk<G> {
         w: &mut Writer<'_>,
         request_id: Uuid,
         work: Work,
-        label: String,
+        label: impl Into<Label>,
         patient_id: Option<Uuid>,
     ) -> Result<u64> {
+        let label = label.into();
         let id = w.next_counter("outbox-seq")?;
         put_item(
             w,
@@ -173,7 +181,9 @@ impl<G: Gateway> Desk<G> {
                 id,
                 request_id,
                 work,
-                label,
+                label: label.english,
+                label_key: label.key,
+                label_args: label.args,
                 patient_id,
                 state: OutboxState::Queued,
                 attempts: 0,

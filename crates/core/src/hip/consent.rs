@@ -9,6 +9,7 @@ use crate::desk::Desk;
 use crate::error::Result;
 use crate::gateway::hip::ConsentNotice;
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 
 impl<G: Gateway> Desk<G> {
     /// `consents/hip/notify`: store or end the artefact, then acknowledge.
@@ -123,7 +124,7 @@ impl<G: Gateway> Desk<G> {
                 answers: request_id,
                 consent_id: id,
             },
-            "Acknowledge a consent notice".into(),
+            Label::new("consent-ack", &[]),
             None,
             None,
         )?;

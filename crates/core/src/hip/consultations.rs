@@ -14,6 +14,7 @@ use crate::engine::Pending;
 use crate::error::{DeskError, Result};
 use crate::gateway::{AuthMode, Call, ContextRef, Gateway};
 use crate::identity;
+use crate::labels::Label;
 use crate::view::ConsultationView;
 
 /// What the patient sees of a visit in their PHR app.
@@ -142,7 +143,7 @@ impl<G: Gateway> Desk<G> {
                     transaction_id: txn,
                     otp: Secret::new(otp),
                 },
-                format!("Link records of {}: confirm the OTP", patient.name),
+                Label::new("link-otp-confirm", &[&patient.name]),
                 Some(patient_id),
                 Some(crate::engine::Step::Identity(identity::Step::PullConfirm {
                     abha,
@@ -185,11 +186,7 @@ impl<G: Gateway> Desk<G> {
                     display: patient.name.clone(),
                     contexts: queued.iter().map(context_ref).collect(),
                 },
-                format!(
-                    "Link {} visit(s) of {} to the ABHA",
-                    ids.len(),
-                    patient.name
-                ),
+                Label::new("link-visits", &[&ids.len(), &patient.name]),
                 Some(patient.id),
                 Some(crate::engine::Step::Hip(Step::LinkContexts {
                     patient_id,
@@ -211,10 +208,7 @@ impl<G: Gateway> Desk<G> {
             self.enqueue(
                 w,
                 &Call::FetchModes { abha: abha.clone() },
-                format!(
-                    "Link records of {}: ask ABDM for a linking token",
-                    patient.name
-                ),
+                Label::new("link-token", &[&patient.name]),
                 Some(patient_id),
                 Some(crate::engine::Step::Identity(identity::Step::PullModes {
                     abha,
@@ -254,7 +248,7 @@ impl<G: Gateway> Desk<G> {
                     info,
                     hip_name,
                 },
-                format!("Tell {name} by SMS that records were linked"),
+                Label::new("link-sms", &[&name]),
                 Some(patient_id),
                 Some(crate::engine::Step::Hip(Step::SmsNotify)),
             )?;
@@ -282,7 +276,7 @@ impl<G: Gateway> Desk<G> {
                 abha: abha.clone(),
                 mode: AuthMode::MobileOtp,
             },
-            format!("Link records of {name}: OTP to the ABHA's mobile"),
+            Label::new("link-otp-mobile", &[&name]),
             patient_id,
             Some(crate::engine::Step::Identity(identity::Step::TokenOtp {
                 abha,

@@ -319,7 +319,7 @@ impl<G: Gateway> Desk<G> {
                 transferred: false,
                 statuses: statuses(&t, Some(reason)),
             }),
-            "Tell ABDM a transfer stopped".into(),
+            "Tell ABDM a transfer stopped",
             None,
             None,
         )?;

@@ -250,7 +250,7 @@ impl<G: Gateway> Desk<G> {
                 answers: request_id,
                 result: result.map(|(l, _)| l),
             },
-            "Answer a link confirmation".into(),
+            "Answer a link confirmation",
             patient_id,
             None,
         )?;

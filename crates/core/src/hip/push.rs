@@ -216,7 +216,7 @@ impl<G: Gateway> Desk<G> {
                 self.enqueue(
                     w,
                     &Call::HiTransferred(report),
-                    "Tell ABDM the records were sent".into(),
+                    "Tell ABDM the records were sent",
                     None,
                     None,
                 )?;

@@ -11,6 +11,7 @@ use crate::desk::Desk;
 use crate::error::{DeskError, Result};
 use crate::gateway::hiu::{FetchedArtefact, HiuConsentNotice};
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 use crate::view::ConsentRequestView;
 
 /// The id an HIU index entry (`cr:…`, `art:…`, `txn:…`, `path:…`) points to.
@@ -54,7 +55,7 @@ impl<G: Gateway> Desk<G> {
                     ask: ask.clone(),
                     notification_url: bridge.clone(),
                 },
-                format!("Ask {} for consent to their records", patient.name),
+                Label::new("consent-ask", &[&patient.name]),
                 Some(patient.id),
                 Some(crate::engine::Step::Hiu(Step::ConsentInit {
                     request: request.id,
@@ -94,7 +95,7 @@ impl<G: Gateway> Desk<G> {
                 &Call::ConsentRequestStatus {
                     consent_request_id: cm_id,
                 },
-                "Ask where a consent request stands".into(),
+                Label::new("consent-status", &[]),
                 Some(r.patient_id),
                 Some(crate::engine::Step::Hiu(Step::ConsentStatus {
                     request: id,
@@ -147,7 +148,7 @@ impl<G: Gateway> Desk<G> {
                 answers: request_id,
                 consent_ids: ids,
             },
-            "Acknowledge a consent notice".into(),
+            Label::new("consent-ack", &[]),
             None,
             None,
         )?;
@@ -197,7 +198,7 @@ impl<G: Gateway> Desk<G> {
                     self.enqueue(
                         w,
                         &Call::FetchConsent { consent_id: *id },
-                        "Fetch a granted consent".into(),
+                        Label::new("consent-fetch", &[]),
                         Some(r.patient_id),
                         Some(crate::engine::Step::Hiu(Step::Fetch { consent_id: *id })),
                     )?;

@@ -249,7 +249,7 @@ impl<G: Gateway> Desk<G> {
                     },
                     hip_id: a.hip_id.clone(),
                 },
-                "Tell ABDM the records did not arrive".into(),
+                "Tell ABDM the records did not arrive",
                 patient,
                 None,
             )?;
@@ -262,7 +262,7 @@ impl<G: Gateway> Desk<G> {
         self.enqueue_job(
             w,
             crate::engine::Job::Hiu(Job::ClosePushPath { token }),
-            "Close a way in for records".into(),
+            "Close a way in for records",
             patient,
         )?;
         Ok(())

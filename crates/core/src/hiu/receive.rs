@@ -194,7 +194,7 @@ impl<G: Gateway> Desk<G> {
             self.enqueue_job(
                 w,
                 crate::engine::Job::Hiu(Job::Receive { request: id }),
-                "Check and store the records received".into(),
+                "Check and store the records received",
                 None,
             )?;
         }
@@ -303,7 +303,7 @@ impl<G: Gateway> Desk<G> {
                         report: report(r, &opened),
                         hip_id: a.hip_id.clone(),
                     },
-                    "Tell ABDM how the records arrived".into(),
+                    "Tell ABDM how the records arrived",
                     Some(a.patient_id),
                     None,
                 )?;
@@ -335,7 +335,7 @@ impl<G: Gateway> Desk<G> {
                 self.enqueue_job(
                     w,
                     crate::engine::Job::Hiu(Job::ClosePushPath { token }),
-                    "Close a way in for records".into(),
+                    "Close a way in for records",
                     Some(a.patient_id),
                 )?;
                 Ok(())

@@ -14,6 +14,7 @@ use crate::engine::outbox::OutboxItem;
 use crate::engine::{OutboxState, Pending};
 use crate::error::Result;
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 
 /// The steps, in the order they are proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -175,7 +176,7 @@ impl<G: Gateway> Desk<G> {
             self.enqueue(
                 w,
                 &Call::FetchModes { abha },
-                "Connection test: ask ABDM for a callback".into(),
+                Label::new("connection-test", &[]),
                 None,
                 Some(crate::engine::Step::Identity(super::Step::ConnectionProbe)),
             )

@@ -19,6 +19,7 @@ use crate::engine::outbox::finish;
 use crate::engine::{OutboxState, Pending};
 use crate::error::{DeskError, Result};
 use crate::gateway::{Answer, AuthMode, Call, Gateway};
+use crate::labels::Label;
 
 /// The clinic's local date: tokens and queues are per day as the clinic counts days.
 pub(crate) fn today() -> String {
@@ -115,7 +116,7 @@ impl<G: Gateway> Desk<G> {
                         abha: abha.clone(),
                         mode: AuthMode::Demographics,
                     },
-                    format!("Verify the ABHA of {name}: start"),
+                    Label::new("verify-abha-start", &[&name]),
                     pending.patient_id,
                     Some(crate::engine::Step::Identity(Step::PullInit {
                         abha,
@@ -141,7 +142,7 @@ impl<G: Gateway> Desk<G> {
                         gender: patient.gender,
                         date_of_birth: patient.date_of_birth(),
                     },
-                    format!("Verify the ABHA of {}: confirm", patient.name),
+                    Label::new("verify-abha-confirm", &[&patient.name]),
                     Some(patient.id),
                     Some(crate::engine::Step::Identity(Step::PullConfirm {
                         abha,

@@ -12,6 +12,7 @@ use super::Step;
 use crate::desk::Desk;
 use crate::error::{DeskError, Result};
 use crate::gateway::{Call, Gateway, SharedProfile};
+use crate::labels::Label;
 use crate::view::PatientView;
 
 impl<G: Gateway> Desk<G> {
@@ -78,7 +79,7 @@ impl<G: Gateway> Desk<G> {
                 &Call::FetchModes {
                     abha: id_for_abdm.clone(),
                 },
-                format!("Verify the ABHA of {} with ABDM", patient.name),
+                Label::new("verify-abha", &[&patient.name]),
                 Some(patient.id),
                 Some(crate::engine::Step::Identity(Step::PullModes {
                     abha: id_for_abdm.clone(),
@@ -119,7 +120,7 @@ impl<G: Gateway> Desk<G> {
                         abha_address: s.abha_address.clone(),
                         token: None,
                     },
-                    "Answer a profile share (refused)".into(),
+                    Label::new("share-refused", &[]),
                     None,
                     None,
                 )?;
@@ -166,7 +167,7 @@ impl<G: Gateway> Desk<G> {
                 abha_address: s.abha_address,
                 token: Some(token),
             },
-            format!("Give {} token {token}", patient.name),
+            Label::new("give-token", &[&patient.name, &token]),
             Some(patient.id),
             None,
         )?;

@@ -106,8 +106,12 @@ impl AbhaView {
 pub struct OutboxRow {
     /// Its id (for "retry").
     pub id: u64,
-    /// What it does, in plain words.
+    /// What it does, in plain words (English).
     pub label: String,
+    /// The same as a key of `labels::LABELS` and its arguments, for the UI's language.
+    pub label_key: Option<String>,
+    /// The key's arguments.
+    pub label_args: Vec<String>,
     /// `queued`, `waiting`, `done`, `failed`.
     pub state: &'static str,
     /// The state in words, with the reason on failure.
@@ -141,6 +145,8 @@ impl OutboxRow {
         Self {
             id: item.id,
             label: item.label.clone(),
+            label_key: item.label_key.clone(),
+            label_args: item.label_args.clone(),
             state,
             words,
             attempts: item.attempts,
