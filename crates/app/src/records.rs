@@ -61,13 +61,48 @@ impl Session {
         })?)
     }
 
-    /// What was asked for the patient and what came.
+    /// What was asked for the patient and what came. Files made from an archived consent's
+    /// records are removed (the session's start removes every such file too).
     pub fn patient_records(&self, patient_id: Uuid) -> Result<PatientRecords, UiError> {
         let desk = self.desk();
+        let received = desk.received_records(patient_id)?;
+        for archived in received.iter().filter(|c| c.archived.is_some()) {
+            self.remove_record_files(Some(archived.consent_id));
+        }
         Ok(PatientRecords {
             requests: desk.consent_requests(Some(patient_id))?,
-            received: desk.received_records(patient_id)?,
+            received,
         })
+    }
+
+    /// The file name for something made from a received record: under its consent, so that
+    /// archiving the consent finds it.
+    fn record_file(row: &desk_core::view::RecordRow, what: &str) -> String {
+        format!(
+            "record-{}-{}-{what}",
+            &row.consent_id.to_string()[..8],
+            &row.id.to_string()[..8]
+        )
+    }
+
+    /// One attachment of a received record (opening it is audited as a viewing): the record's
+    /// row, the declared type and the bytes.
+    fn attachment(
+        &self,
+        doctor: &StaffView,
+        record_id: Uuid,
+        index: usize,
+    ) -> Result<(desk_core::view::RecordRow, Option<String>, Vec<u8>), UiError> {
+        let record = self.open_record(doctor, record_id)?;
+        let attachment = record
+            .document
+            .attachments
+            .get(index)
+            .ok_or_else(|| UiError::new("not-found", "this record has no such attachment"))?;
+        let bytes = attachment
+            .bytes()
+            .map_err(|e| UiError::new("invalid-input", e.to_string()))?;
+        Ok((record.row, attachment.content_type.clone(), bytes))
     }
 
     /// Opens a received record for the doctor (audited with their name).
@@ -82,43 +117,30 @@ impl Session {
         record_id: Uuid,
         index: usize,
     ) -> Result<AttachmentData, UiError> {
-        let record = self.open_record(doctor, record_id)?;
-        let attachment = record
-            .document
-            .attachments
-            .get(index)
-            .ok_or_else(|| UiError::new("not-found", "this record has no such attachment"))?;
-        let bytes = attachment
-            .bytes()
-            .map_err(|e| UiError::new("invalid-input", e.to_string()))?;
+        let (_, content_type, bytes) = self.attachment(doctor, record_id, index)?;
         Ok(AttachmentData {
-            content_type: attachment.content_type.clone(),
+            content_type,
             data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
         })
     }
 
-    /// Saves one attachment of a received record (0600, removed after a day) for the system
-    /// viewer: a PDF report the window cannot show in place.
+    /// Saves one attachment of a received record (0600, removed after a day, or when its
+    /// consent ends) for the system viewer. Only a PDF: another hospital's file of another type
+    /// could be anything the desktop would run or parse.
     pub fn save_record_attachment(
         &self,
         doctor: &StaffView,
         record_id: Uuid,
         index: usize,
     ) -> Result<PathBuf, UiError> {
-        let file = self.record_attachment(doctor, record_id, index)?;
-        let extension = match file.content_type.as_deref() {
-            Some("application/pdf") => "pdf",
-            Some("image/jpeg") => "jpg",
-            Some("image/png") => "png",
-            _ => "bin",
-        };
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&file.data_base64)
-            .map_err(|e| UiError::new("internal", e.to_string()))?;
-        self.save_print(
-            &format!("record-{}-{index}.{extension}", &record_id.to_string()[..8]),
-            &bytes,
-        )
+        let (row, content_type, bytes) = self.attachment(doctor, record_id, index)?;
+        if content_type.as_deref() != Some("application/pdf") || !bytes.starts_with(b"%PDF-") {
+            return Err(UiError::new(
+                "invalid-input",
+                "only PDF files are opened outside the window; save the bundle to keep this file",
+            ));
+        }
+        self.save_print(&Self::record_file(&row, &format!("{index}.pdf")), &bytes)
     }
 
     /// Prints a received record (A4 PDF, as many pages as it takes; audited as a viewing).
@@ -180,17 +202,16 @@ impl Session {
                 doctor.name
             ),
         })?;
-        self.save_print(&format!("record-{}.pdf", &record_id.to_string()[..8]), &pdf)
+        self.save_print(&Self::record_file(&row, "printout.pdf"), &pdf)
     }
 
     /// Saves a received record's bundle exactly as received (JSON, 0600, removed after a day
     /// like every printout) for the doctor to keep or send on; audited as an export.
     pub fn export_record(&self, doctor: &StaffView, record_id: Uuid) -> Result<PathBuf, UiError> {
+        // The row names the consent the file is kept under (the viewing is audited too).
+        let row = self.open_record(doctor, record_id)?.row;
         let bytes = self.desk().export_record(record_id, Some(&doctor.name))?;
-        self.save_print(
-            &format!("record-{}.json", &record_id.to_string()[..8]),
-            &bytes,
-        )
+        self.save_print(&Self::record_file(&row, "bundle.json"), &bytes)
     }
 }
 

@@ -197,7 +197,7 @@ async fn records_asked_for_arrive_open_in_the_viewer_and_are_archived_when_revok
         .export_record(&doctor(), consent.records[0].id)
         .unwrap();
     let bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(exported).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
     assert_eq!(bundle["resourceType"], "Bundle");
 
     // The patient revokes the consent at ABDM: the records go, the list says why.
@@ -221,5 +221,11 @@ async fn records_asked_for_arrive_open_in_the_viewer_and_are_archived_when_revok
     assert!(session
         .open_record(&doctor(), consent.records[0].id)
         .is_err());
+    // Nothing decrypted from the consent stays on disk: the export and the printout are gone.
+    assert!(
+        !exported.exists(),
+        "the exported bundle outlived its consent"
+    );
+    assert!(!printed.exists(), "the printed record outlived its consent");
     session.close().await;
 }
