@@ -2,7 +2,8 @@
 //!
 //! * [`v0_5`] — the gateway and consent manager v0.5 (as the seed describes), with its own
 //!   envelopes and schemas ([`v0_5::common`]); [`healthid_v1`] — ABHA registration and login. ABDM
-//!   v3 is a sibling module behind the same port in `desk-core`.
+//!   [`v3`] — what live ABDM serves today: HIECM v3 (correlation and routing in headers) and ABHA
+//!   v3 (RSA-OAEP on every identifier and OTP), a sibling behind the same port in `desk-core`.
 //! * Each endpoint module holds the body beside an `Endpoint` marker implementing [`Operation`]:
 //!   method, path, who serves it, the synchronous response type, the callback that answers it (as
 //!   a type), and the spec file of NHA's OpenAPI (`shared/abdm-openapi/`) that defines it.
@@ -18,6 +19,7 @@ pub mod jwt;
 pub mod qr;
 mod time;
 pub mod v0_5;
+pub mod v3;
 
 pub use client::{GatewayClient, GatewayConfig};
 pub use error::AbdmError;
@@ -74,6 +76,9 @@ pub trait Operation {
     const CALLBACK: Option<&'static str> = None;
     /// Where NHA specifies it (a file of `shared/abdm-openapi/`, or where else it is documented).
     const SPEC: &'static str;
+    /// The headers it carries besides `Authorization`: those NHA requires, and any the live
+    /// gateway needs beyond them (v3 moved correlation and routing into headers).
+    const HEADERS: &'static [&'static str] = &[];
 }
 
 /// `()` when the optional argument is absent.
@@ -106,7 +111,8 @@ macro_rules! operation {
     ($method:ident $path:literal, $server:ident, $body:ty
         $(, response = $response:ty)?
         $(, callback = $callback:ty)?
-        , spec = $spec:literal) => {
+        , spec = $spec:expr
+        $(, headers = $headers:expr)?) => {
         /// This endpoint's method, path, body, answer and callback.
         #[derive(Debug, Clone, Copy)]
         pub struct Endpoint;
@@ -119,6 +125,7 @@ macro_rules! operation {
             const SERVER: $crate::Server = $crate::Server::$server;
             $(const CALLBACK: Option<&'static str> = Some(<$callback as $crate::Operation>::PATH);)?
             const SPEC: &'static str = $spec;
+            $(const HEADERS: &'static [&'static str] = $headers;)?
         }
     };
 }

@@ -13,6 +13,9 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+#[path = "contract/v3.rs"]
+mod v3_examples;
+
 fn shared_dir() -> PathBuf {
     std::env::var_os("ABDM_SHARED")
         .map(PathBuf::from)
@@ -45,6 +48,10 @@ impl Examples {
         let mut line = serde_json::json!({
             "method": O::METHOD.as_str(), "path": O::PATH, "kind": "request", "body": json,
         });
+        // v3 operations name their headers: the validator holds them to NHA's required ones.
+        if !O::HEADERS.is_empty() {
+            line["headers"] = O::HEADERS.into();
+        }
         if let Some(p) = spec_path {
             line["spec_path"] = p.into();
         }
@@ -720,13 +727,28 @@ fn every_example_matches_nha_openapi() {
     let mut ex = Examples::default();
     v0_5_examples(&mut ex);
     healthid_examples(&mut ex);
+    v3_examples::add(&mut ex);
 
-    let dir = std::env::temp_dir().join(format!("abdm-contract-{}", std::process::id()));
+    let (summary, output) = validate(&ex.lines);
+    // Every example has a schema in NHA's specs: none may be skipped.
+    assert_eq!(
+        summary,
+        format!("{} passed, 0 failed, 0 skipped", ex.lines.len()),
+        "{output}"
+    );
+}
+
+/// Runs the validator over `lines`; returns its closing summary and whole output.
+fn validate(lines: &[Value]) -> (String, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "abdm-contract-{}-{}",
+        std::process::id(),
+        Uuid::new_v4()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("examples.jsonl");
-    let text: String = ex.lines.iter().map(|l| format!("{l}\n")).collect();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     std::fs::write(&file, text).unwrap();
-
     let python = std::env::var("ABDM_PYTHON").unwrap_or_else(|_| "python3".into());
     let validator = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run under cargo"))
         .join("../../tools/openapi_validate.py");
@@ -736,20 +758,87 @@ fn every_example_matches_nha_openapi() {
         .arg(&file)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {python} (run scripts/setup): {e}"));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "validator failed:\n{stdout}\n{stderr}"
-    );
-    let summary = stdout.lines().last().unwrap_or_default();
-    // Every example has a schema in NHA's specs: none may be skipped.
-    assert_eq!(
-        summary,
-        format!("{} passed, 0 failed, 0 skipped", ex.lines.len()),
-        "{stdout}"
-    );
     std::fs::remove_dir_all(&dir).ok();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let summary = stdout.lines().last().unwrap_or_default().to_string();
+    (summary, stdout + &String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn the_v3_check_refuses_what_nha_refuses_and_forgives_only_its_listed_quirks() {
+    let request_id = Uuid::new_v4().to_string();
+    let line = |path: &str, headers: &[&str], body: Value| {
+        serde_json::json!({"method": "POST", "path": path, "kind": "request",
+            "headers": headers, "body": body})
+    };
+    let linking = serde_json::json!({"abhaAddress": "asha@sbx", "patient": [{"referenceNumber": "P1",
+        "display": "Asha", "careContexts": [{"referenceNumber": "C1", "display": "Visit"}],
+        "hiTypes": "Prescription", "count": 1}]});
+    let bad = [
+        // The link token's header left out.
+        line(
+            v3::hip_linking::carecontext::Endpoint::PATH,
+            &["REQUEST-ID", "TIMESTAMP", "X-CM-ID", "X-HIP-ID"],
+            linking.clone(),
+        ),
+        // Neither the consent request nor an error: not an either/or quirk.
+        line(
+            v3::consent::on_init::Endpoint::PATH,
+            v3::consent::on_init::Endpoint::HEADERS,
+            serde_json::json!({"response": {"requestId": request_id}}),
+        ),
+        // An error code outside ABDM's pattern.
+        line(
+            v3::consent::on_init::Endpoint::PATH,
+            v3::consent::on_init::Endpoint::HEADERS,
+            serde_json::json!({"error": {"code": "OOPS", "message": "x"},
+                "response": {"requestId": request_id}}),
+        ),
+        // A HI type NHA does not list.
+        line(
+            v3::hip_linking::carecontext::Endpoint::PATH,
+            v3::hip_linking::carecontext::Endpoint::HEADERS,
+            serde_json::json!({"abhaAddress": "asha@sbx", "patient": [{"referenceNumber": "P1",
+                "display": "Asha", "careContexts": [], "hiTypes": "XRay", "count": 1}]}),
+        ),
+    ];
+    let (summary, output) = validate(&bad);
+    assert_eq!(summary, "0 passed, 4 failed, 0 skipped", "{output}");
+    assert!(
+        output.contains("required header X-LINK-TOKEN missing"),
+        "{output}"
+    );
+
+    // What the gateway sends: one side of an either/or body, and a REVOKED notice without detail.
+    let good = [
+        line(
+            v3::hip_linking::carecontext::Endpoint::PATH,
+            v3::hip_linking::carecontext::Endpoint::HEADERS,
+            linking,
+        ),
+        line(
+            v3::consent::on_init::Endpoint::PATH,
+            v3::consent::on_init::Endpoint::HEADERS,
+            serde_json::json!({"error": {"code": "ABDM-1051: ", "message": "Invalid ABHA"},
+                "response": {"requestId": request_id}}),
+        ),
+        line(
+            v3::consent::hip_notify::Endpoint::PATH,
+            v3::consent::hip_notify::Endpoint::HEADERS,
+            serde_json::json!({"notification": {"status": "REVOKED",
+                "consentId": Uuid::new_v4().to_string()}}),
+        ),
+    ];
+    let (summary, output) = validate(&good);
+    assert_eq!(summary, "3 passed, 0 failed, 0 skipped", "{output}");
+    // …but a GRANTED one must carry its artefact.
+    let (summary, output) = validate(&[line(
+        v3::consent::hip_notify::Endpoint::PATH,
+        v3::consent::hip_notify::Endpoint::HEADERS,
+        serde_json::json!({"notification": {"status": "GRANTED",
+            "consentId": Uuid::new_v4().to_string()}}),
+    )]);
+    assert_eq!(summary, "0 passed, 1 failed, 0 skipped", "{output}");
 }
 
 #[test]

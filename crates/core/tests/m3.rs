@@ -204,6 +204,7 @@ async fn a_page_not_sent_by_our_push_path_is_set_aside() {
         path: "/v0.5/health-information/transfer".into(),
         service_id: service_id.map(String::from),
         kind,
+        request_id: None,
         body: Ok(page.clone()),
     };
     rig.desk

@@ -261,6 +261,7 @@ async fn a_relay_message_applied_twice_has_its_effects_once() {
         path: "/v1.0/patients/profile/share".into(),
         service_id: None,
         kind: relay_client::MessageKind::Gateway,
+        request_id: None,
         body: Ok(
             json!({"requestId": uuid::Uuid::new_v4(), "timestamp": "2026-12-01T10:00:00.000Z",
             "patient": {"userDemographics": {"healthId": "ravi.shankar@sbx", "healthIdNumber": "91-5555-0000-1234",

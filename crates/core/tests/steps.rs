@@ -191,6 +191,7 @@ impl World {
                 path: path.into(),
                 service_id: None,
                 kind: MessageKind::Gateway,
+                request_id: None,
                 body: Ok(body),
             })
             .unwrap();
@@ -395,6 +396,7 @@ fn an_answer_that_fits_no_step_and_an_unknown_message_are_parked_with_their_seq_
             path: "/x".into(),
             service_id: None,
             kind: MessageKind::Gateway,
+            request_id: None,
             body: Err("the sealed message does not open with this clinic's key".into()),
         })
         .unwrap();

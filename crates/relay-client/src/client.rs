@@ -33,6 +33,8 @@ pub struct Delivery {
     pub service_id: Option<String>,
     /// Which route it came in on.
     pub kind: MessageKind,
+    /// The call's `REQUEST-ID` header, if it had one.
+    pub request_id: Option<String>,
     /// The JSON body exactly as received (a data push is still Fidelius ciphertext), or why it
     /// could not be read: the consumer records such a message and moves on.
     pub body: Result<Value, String>,
@@ -42,7 +44,12 @@ impl Delivery {
     /// Opens a stored message frame with the clinic's key.
     pub fn open(frame: &[u8], clinic: &str, key: &ClinicKey) -> Result<Self, String> {
         let (header, sealed) = decode_message(frame)?;
-        let aad = MessageHeader::seal_aad(clinic, &header.path, header.kind);
+        let aad = MessageHeader::seal_aad(
+            clinic,
+            &header.path,
+            header.kind,
+            header.request_id.as_deref(),
+        );
         let body = key
             .open(sealed, &aad)
             .map_err(|e| e.to_string())
@@ -56,6 +63,7 @@ impl Delivery {
             path: header.path,
             service_id: header.service_id,
             kind: header.kind,
+            request_id: header.request_id,
             body,
         })
     }

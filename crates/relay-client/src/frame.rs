@@ -60,16 +60,29 @@ pub struct MessageHeader {
     pub service_id: Option<String>,
     /// Which route it came in on.
     pub kind: MessageKind,
+    /// The call's `REQUEST-ID` header, when ABDM sent one (v3 keeps it out of the body, and a
+    /// HIP answers a request by naming it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl MessageHeader {
-    /// The associated data the body is sealed with: it binds the body to its clinic and route.
-    pub fn seal_aad(clinic: &str, path: &str, kind: MessageKind) -> Vec<u8> {
+    /// The associated data the body is sealed with: it binds the body to its clinic, route and
+    /// request id (a message without one seals as before request ids were kept).
+    pub fn seal_aad(
+        clinic: &str,
+        path: &str,
+        kind: MessageKind,
+        request_id: Option<&str>,
+    ) -> Vec<u8> {
         let kind = match kind {
             MessageKind::Gateway => "gateway",
             MessageKind::Push => "push",
         };
-        format!("{clinic}\n{kind}\n{path}").into_bytes()
+        match request_id {
+            Some(id) => format!("{clinic}\n{kind}\n{path}\n{id}").into_bytes(),
+            None => format!("{clinic}\n{kind}\n{path}").into_bytes(),
+        }
     }
 }
 
@@ -121,6 +134,7 @@ mod tests {
             path: "/v0.5/users/auth/on-init".into(),
             service_id: Some("IN1".into()),
             kind: MessageKind::Gateway,
+            request_id: Some("5f7a535d-a3fd-416b-b069-c97d021fbacd".into()),
         };
         let frame = encode_message(&header, b"sealed");
         let (h, body) = decode_message(&frame).unwrap();

@@ -21,6 +21,17 @@ use crate::{reject, sha256, store::now_unix, Relay, Shared};
 /// Longest request id kept as a dedupe key (ABDM's are UUIDs).
 const MAX_REQUEST_ID: usize = 128;
 
+/// How a message came: what the desk is told beside its sealed body.
+struct Route {
+    /// The path called, below the relay's base.
+    path: String,
+    /// `X-HIP-ID`/`X-HIU-ID`, or the push path's id.
+    service: Option<String>,
+    /// The `REQUEST-ID` header.
+    request_id: Option<String>,
+    kind: MessageKind,
+}
+
 /// `POST {base}/{path}`: a gateway callback or request for a clinic.
 pub(crate) async fn callback(
     State(relay): State<Shared>,
@@ -62,11 +73,18 @@ pub(crate) async fn callback(
         Ok(read) => read,
         Err(r) => return r,
     };
-    let header_id = headers.get("request-id").and_then(|v| v.to_str().ok());
+    // v3 sends the request id as a header only; v0.5 in the body (and sometimes both).
+    let header_id = match headers.get("request-id").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(id)) if !id.is_empty() && id.len() <= MAX_REQUEST_ID => Some(id.to_string()),
+        Some(_) => {
+            return relay.refuse_input(StatusCode::BAD_REQUEST, "REQUEST-ID is not a request id")
+        }
+    };
     let dedupe = match json
         .get("requestId")
         .map(Value::as_str)
-        .unwrap_or(header_id)
+        .unwrap_or(header_id.as_deref())
     {
         Some(id) if id.len() > MAX_REQUEST_ID => {
             return relay.refuse_input(StatusCode::BAD_REQUEST, "requestId is too long")
@@ -74,16 +92,13 @@ pub(crate) async fn callback(
         Some(id) if !id.is_empty() => id.to_string(),
         _ => crate::hex(&sha256(&bytes)),
     };
-    relay
-        .store_message(
-            clinic,
-            dedupe,
-            path,
-            Some(service),
-            MessageKind::Gateway,
-            bytes,
-        )
-        .await
+    let route = Route {
+        path,
+        service: Some(service),
+        request_id: header_id,
+        kind: MessageKind::Gateway,
+    };
+    relay.store_message(clinic, dedupe, route, bytes).await
 }
 
 /// `POST {base}/push/{token}`: a data push to one of a clinic's open push paths.
@@ -134,9 +149,12 @@ pub(crate) async fn push(
         .store_message(
             clinic,
             dedupe,
-            "/v0.5/health-information/transfer".into(),
-            Some(path_id),
-            MessageKind::Push,
+            Route {
+                path: "/v0.5/health-information/transfer".into(),
+                service: Some(path_id),
+                request_id: None,
+                kind: MessageKind::Push,
+            },
             bytes,
         )
         .await
@@ -272,13 +290,17 @@ impl Relay {
         &self,
         clinic: String,
         dedupe: String,
-        path: String,
-        service: Option<String>,
-        kind: MessageKind,
+        route: Route,
         bytes: Bytes,
     ) -> Response {
+        let Route {
+            path,
+            service,
+            request_id,
+            kind,
+        } = route;
         let state = &self.clinics[&clinic];
-        let aad = MessageHeader::seal_aad(&clinic, &path, kind);
+        let aad = MessageHeader::seal_aad(&clinic, &path, kind, request_id.as_deref());
         // AES-GCM runs at GB/s here: even a 16 MiB push seals in milliseconds on this task.
         let sealed = state.sealer.seal(&bytes, &aad);
         drop(bytes);
@@ -292,6 +314,7 @@ impl Relay {
                 path,
                 service_id: service,
                 kind,
+                request_id,
             };
             encode_message(&header, &sealed)
         });

@@ -198,8 +198,10 @@ impl RelayConfig {
             gateway_client: abdm::jwt::GATEWAY_CLIENT.into(),
             jwt_leeway: Duration::from_secs(20 * 60),
             base_path: "/".into(),
+            // Both generations at once: a clinic may be on either, and moves without a restart.
             callback_paths: abdm::v0_5::bridge_paths()
                 .into_iter()
+                .chain(abdm::v3::bridge_paths())
                 .map(String::from)
                 .collect(),
             clinics,

@@ -385,3 +385,81 @@ async fn a_body_just_under_the_largest_limit_reaches_the_desk() {
 }
 
 use abdm_relay::RelayConfig;
+
+#[tokio::test]
+async fn v3_callbacks_are_kept_once_by_their_request_id_header_which_reaches_the_desk() {
+    let w = World::start("v3", |c| c).await;
+    let token = w.gateway_token().await;
+    let discover = abdm::v3::user_linking::discover::Endpoint::PATH;
+    let body = json!({"transactionId": "0b1c8a4e-6a3e-4c58-9d1e-3f4a2b1c0d9e",
+        "patient": {"id": "asha.kumari@sbx", "name": "Asha Kumari", "gender": "F",
+            "yearOfBirth": 1990, "verifiedIdentifiers": []}});
+    let post = |request_id: &str| {
+        w.http
+            .post(w.callback_url(discover))
+            .bearer_auth(&token)
+            .header("X-HIP-ID", DEFAULT_SERVICE_ID)
+            .header("REQUEST-ID", request_id)
+            .header("TIMESTAMP", "2026-12-01T10:00:00.000Z")
+            .json(&body)
+            .send()
+    };
+    // v3 bodies carry no request id: the header is the dedupe key.
+    let first = "5f7a535d-a3fd-416b-b069-c97d021fbacd";
+    assert_eq!(post(first).await.unwrap().status(), 202);
+    assert_eq!(post(first).await.unwrap().status(), 202);
+    assert_eq!(w.depth(), 1, "a redelivery is kept once");
+    assert_eq!(
+        post("7d0e4b1c-2f3a-4c5d-8e9f-0a1b2c3d4e5f")
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    assert_eq!(w.depth(), 2, "another request id is another message");
+    let oversized = "x".repeat(200);
+    assert_eq!(post(&oversized).await.unwrap().status(), 400);
+    assert_eq!(w.depth(), 2, "a refused call stores nothing");
+
+    // The desk learns the request id it must name when it answers.
+    let mut desk = Desk::start(&w.relay.url(), &w.key, Committed::default());
+    let d = desk.next(Duration::from_secs(5)).await.expect("a delivery");
+    assert_eq!(d.path, discover);
+    assert_eq!(d.request_id.as_deref(), Some(first));
+    assert_eq!(d.body.unwrap(), body);
+    desk.stop().await;
+    w.stop().await;
+}
+
+#[test]
+fn a_request_id_changed_at_rest_does_not_open() {
+    use relay_client::frame::{decode_message, encode_message, MessageHeader};
+    use relay_client::{ClinicKey, Delivery};
+    let key = ClinicKey::generate();
+    let header = MessageHeader {
+        seq: 1,
+        id: 3,
+        received_at: "2026-12-01T10:00:00.000Z".into(),
+        path: "/api/v3/hip/patient/share".into(),
+        service_id: Some(DEFAULT_SERVICE_ID.into()),
+        kind: MessageKind::Gateway,
+        request_id: Some("5f7a535d-a3fd-416b-b069-c97d021fbacd".into()),
+    };
+    let aad = MessageHeader::seal_aad(
+        "clinic",
+        &header.path,
+        header.kind,
+        header.request_id.as_deref(),
+    );
+    let sealed = relay_client::Sealer::new(key.public()).seal(b"{}", &aad);
+    let frame = encode_message(&header, &sealed);
+    assert!(Delivery::open(&frame, "clinic", &key).unwrap().body.is_ok());
+    // Whoever edits the stored header makes the desk answer another request: it does not open.
+    let (mut forged, _) = decode_message(&frame).unwrap();
+    forged.request_id = Some("7d0e4b1c-2f3a-4c5d-8e9f-0a1b2c3d4e5f".into());
+    let frame = encode_message(&forged, &sealed);
+    assert!(Delivery::open(&frame, "clinic", &key)
+        .unwrap()
+        .body
+        .is_err());
+}
