@@ -11,8 +11,44 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+use uuid::Uuid;
+
 use crate::v0_5::sessions::{bridges, certs, get_services, sessions};
-use crate::{AbdmError, Method, Operation, Server};
+use crate::v3::headers as v3h;
+use crate::{AbdmError, Method, Operation, Server, Timestamp};
+
+/// An ABDM generation: which paths, bodies and headers the gateway and the ABHA service speak.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum Generation {
+    /// The v0.5 gateway with health id v1 (the seed's generation).
+    #[default]
+    #[serde(rename = "v0.5")]
+    V05,
+    /// HIECM v3 with ABHA v3: what live ABDM serves.
+    #[serde(rename = "v3")]
+    V3,
+}
+
+impl Generation {
+    /// As the settings and the command line write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Generation::V05 => "v0.5",
+            Generation::V3 => "v3",
+        }
+    }
+
+    /// Reads `v0.5` or `v3`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "v0.5" | "0.5" => Some(Generation::V05),
+            "v3" | "3" => Some(Generation::V3),
+            _ => None,
+        }
+    }
+}
 
 /// Where ABDM is and who we are. `Debug` leaves the secret out.
 #[derive(Clone)]
@@ -29,6 +65,9 @@ pub struct GatewayConfig {
     pub cm_id: String,
     /// How long one HTTP call may take.
     pub timeout: Duration,
+    /// Which generation the URLs above serve. For v3, `gateway_url` is the HIECM host (paths
+    /// start `/api/hiecm/`) and `healthid_url` the ABHA v3 base (paths start `/v3/`).
+    pub generation: Generation,
 }
 
 impl std::fmt::Debug for GatewayConfig {
@@ -38,6 +77,7 @@ impl std::fmt::Debug for GatewayConfig {
             .field("healthid_url", &self.healthid_url)
             .field("client_id", &self.client_id)
             .field("cm_id", &self.cm_id)
+            .field("generation", &self.generation)
             .finish_non_exhaustive()
     }
 }
@@ -122,19 +162,39 @@ impl GatewayClient {
                 return Ok(token.value.clone());
             }
         }
-        let url = self.url(Server::Gateway, sessions::Endpoint::PATH);
-        let body = sessions::Body {
-            client_id: self.config.client_id.clone(),
-            client_secret: self.config.client_secret.clone(),
-            grant_type: sessions::GrantType::ClientCredentials,
-            refresh_token: None,
+        let request = match self.config.generation {
+            Generation::V05 => self
+                .http
+                .post(self.url(Server::Gateway, sessions::Endpoint::PATH))
+                .json(&sessions::Body {
+                    client_id: self.config.client_id.clone(),
+                    client_secret: self.config.client_secret.clone(),
+                    grant_type: sessions::GrantType::ClientCredentials,
+                    refresh_token: None,
+                }),
+            Generation::V3 => {
+                use crate::v3::gateway::sessions as v3s;
+                self.http
+                    .post(self.url(Server::Gateway, <v3s::Endpoint as Operation>::PATH))
+                    .header(v3h::REQUEST_ID, Uuid::new_v4().to_string())
+                    .header(v3h::TIMESTAMP, Timestamp::now().to_string())
+                    .json(&v3s::Body::new(
+                        &self.config.client_id,
+                        &self.config.client_secret,
+                    ))
+            }
         };
+        let request = request
+            .header("X-CM-ID", &self.config.cm_id)
+            .build()
+            .map_err(|e| AbdmError::Unexpected {
+                what: "the session request".into(),
+                detail: e.to_string(),
+            })?;
+        let url = request.url().to_string();
         let response = self
             .http
-            .post(&url)
-            .header("X-CM-ID", &self.config.cm_id)
-            .json(&body)
-            .send()
+            .execute(request)
             .await
             .map_err(|e| Self::unreachable(&url, e))?;
         let status = response.status().as_u16();
@@ -194,7 +254,7 @@ impl GatewayClient {
         path: &str,
         body: Option<&B>,
         acting: &Acting,
-        x_token: Option<&str>,
+        extra: &[(&str, String)],
     ) -> Result<reqwest::Response, AbdmError> {
         let url = self.url(server, path);
         for attempt in 0..2 {
@@ -211,8 +271,8 @@ impl GatewayClient {
                 Acting::Hiu(id) => request.header("X-HIU-ID", id),
                 Acting::Bridge => request,
             };
-            if let Some(x_token) = x_token {
-                request = request.header("X-Token", format!("Bearer {x_token}"));
+            for (name, value) in extra {
+                request = request.header(*name, value);
             }
             if let Some(body) = body {
                 request = request.json(body);
@@ -238,7 +298,35 @@ impl GatewayClient {
         acting: &Acting,
     ) -> Result<(), AbdmError> {
         let response = self
-            .send_raw(O::METHOD, O::SERVER, O::PATH, Some(body), acting, None)
+            .send_raw(O::METHOD, O::SERVER, O::PATH, Some(body), acting, &[])
+            .await?;
+        Self::accepted(response).await
+    }
+
+    /// A v3 gateway write, with the call's own `REQUEST-ID` (the same on every retry), the
+    /// time of this send, and the link token when the call needs it: succeeds on ABDM's 202.
+    pub async fn send_v3(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        call: &V3Call<'_>,
+    ) -> Result<(), AbdmError> {
+        let mut extra = vec![
+            (v3h::REQUEST_ID, call.request_id.to_string()),
+            (v3h::TIMESTAMP, call.timestamp.to_string()),
+        ];
+        if let Some(token) = call.link_token {
+            extra.push((v3h::X_LINK_TOKEN, token.to_string()));
+        }
+        let response = self
+            .send_raw(
+                Method::Post,
+                Server::Gateway,
+                path,
+                Some(body),
+                call.acting,
+                &extra,
+            )
             .await?;
         Self::accepted(response).await
     }
@@ -252,14 +340,7 @@ impl GatewayClient {
         acting: &Acting,
     ) -> Result<(), AbdmError> {
         let response = self
-            .send_raw(
-                Method::Post,
-                Server::Gateway,
-                path,
-                Some(body),
-                acting,
-                None,
-            )
+            .send_raw(Method::Post, Server::Gateway, path, Some(body), acting, &[])
             .await?;
         Self::accepted(response).await
     }
@@ -279,7 +360,12 @@ impl GatewayClient {
             .map(|k| serde_json::json!({"bridgeId": self.config.client_id, "hipName": name, "type": k, "active": true, "alias": [name]}))
             .collect();
         let body = serde_json::json!({"facilityId": hf_id, "facilityName": name, "HRP": hrp});
-        let path = "/v1/bridges/MutipleHRPAddUpdateServices";
+        // v3: the registry's own path (ABDM serves it from the HSP host; the sandbox beside the
+        // gateway).
+        let path = match self.config.generation {
+            Generation::V05 => "/v1/bridges/MutipleHRPAddUpdateServices",
+            Generation::V3 => "/v4/int/v1/bridges/MutipleHRPAddUpdateServices",
+        };
         let response = self
             .send_raw(
                 Method::Post,
@@ -287,7 +373,7 @@ impl GatewayClient {
                 path,
                 Some(&body),
                 &Acting::Bridge,
-                None,
+                &self.v3_headers(),
             )
             .await?;
         let answer: serde_json::Value = Self::read_json(path, response).await?;
@@ -319,24 +405,91 @@ impl GatewayClient {
         Err(AbdmError::from_response(status, &bytes))
     }
 
-    /// A synchronous ABHA-service call with a JSON answer.
+    /// `REQUEST-ID` and `TIMESTAMP` for a v3 call that is not kept in the outbox (nothing for
+    /// v0.5).
+    fn v3_headers(&self) -> Vec<(&'static str, String)> {
+        match self.config.generation {
+            Generation::V05 => Vec::new(),
+            Generation::V3 => vec![
+                (v3h::REQUEST_ID, Uuid::new_v4().to_string()),
+                (v3h::TIMESTAMP, Timestamp::now().to_string()),
+            ],
+        }
+    }
+
+    /// A synchronous ABHA-service call with a JSON answer (health id v1: the user token as
+    /// `X-Token: Bearer …`).
     pub async fn call<O: Operation>(
         &self,
         body: &O::Body,
         x_token: Option<&str>,
     ) -> Result<O::Response, AbdmError> {
-        let has_body = O::METHOD != Method::Get;
-        let response = self
-            .send_raw(
-                O::METHOD,
-                O::SERVER,
-                O::PATH,
-                has_body.then_some(body),
-                &Acting::Bridge,
-                x_token,
-            )
-            .await?;
+        let extra: Vec<(&str, String)> = x_token
+            .map(|t| vec![("X-Token", format!("Bearer {t}"))])
+            .unwrap_or_default();
+        let response = self.call_raw::<O>(body, &extra).await?;
         Self::read_json(O::PATH, response).await
+    }
+
+    /// A synchronous v3 call (ABHA v3, or a gateway lookup) with its `REQUEST-ID`, `TIMESTAMP`
+    /// and the operation's own headers (`X-token` bare, `T-token`, `TRANSACTION_ID`).
+    pub async fn call_v3<O: Operation>(
+        &self,
+        body: &O::Body,
+        headers: &[(&'static str, String)],
+    ) -> Result<O::Response, AbdmError> {
+        let response = self.call_v3_raw::<O>(body, headers).await?;
+        Self::read_json(O::PATH, response).await
+    }
+
+    /// [`GatewayClient::call_v3`] for an answer that is not JSON (an image): its bytes and type.
+    pub async fn call_v3_bytes<O: Operation>(
+        &self,
+        body: &O::Body,
+        headers: &[(&'static str, String)],
+    ) -> Result<(Vec<u8>, Option<String>), AbdmError> {
+        let response = self.call_v3_raw::<O>(body, headers).await?;
+        let status = response.status().as_u16();
+        let kind = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Self::unreachable(O::PATH, e))?;
+        if !(200..300).contains(&status) {
+            return Err(AbdmError::from_response(status, &bytes));
+        }
+        Ok((bytes.to_vec(), kind))
+    }
+
+    async fn call_v3_raw<O: Operation>(
+        &self,
+        body: &O::Body,
+        headers: &[(&'static str, String)],
+    ) -> Result<reqwest::Response, AbdmError> {
+        let mut extra = self.v3_headers();
+        extra.extend(headers.iter().cloned());
+        self.call_raw::<O>(body, &extra).await
+    }
+
+    async fn call_raw<O: Operation>(
+        &self,
+        body: &O::Body,
+        extra: &[(&str, String)],
+    ) -> Result<reqwest::Response, AbdmError> {
+        let has_body = O::METHOD != Method::Get;
+        self.send_raw(
+            O::METHOD,
+            O::SERVER,
+            O::PATH,
+            has_body.then_some(body),
+            &Acting::Bridge,
+            extra,
+        )
+        .await
     }
 
     /// The gateway's JWKS.
@@ -351,19 +504,50 @@ impl GatewayClient {
         Self::read_json(&url, response).await
     }
 
-    /// Registers our bridge URL with the gateway (`PATCH /v1/bridges`).
+    /// Registers our bridge URL with the gateway (v0.5 `PATCH /v1/bridges`, v3
+    /// `PATCH /api/hiecm/gateway/v3/bridge/url`).
     pub async fn register_bridge(&self, bridge_url: &str) -> Result<(), AbdmError> {
-        self.send::<bridges::Endpoint>(
-            &bridges::Body {
-                url: bridge_url.to_string(),
-            },
-            &Acting::Bridge,
-        )
-        .await
+        match self.config.generation {
+            Generation::V05 => {
+                self.send::<bridges::Endpoint>(
+                    &bridges::Body {
+                        url: bridge_url.to_string(),
+                    },
+                    &Acting::Bridge,
+                )
+                .await
+            }
+            Generation::V3 => {
+                use crate::v3::gateway::bridge_url as v3b;
+                let body = v3b::Body {
+                    url: bridge_url.to_string(),
+                };
+                let response = self.call_v3_raw::<v3b::Endpoint>(&body, &[]).await?;
+                Self::accepted(response).await
+            }
+        }
     }
 
     /// The services (HIP/HIU ids) linked to our bridge.
     pub async fn services(&self) -> Result<get_services::Response, AbdmError> {
+        if self.config.generation == Generation::V3 {
+            use crate::v3::gateway::bridge_services as v3s;
+            let answer = self.call_v3::<v3s::Endpoint>(&(), &[]).await?;
+            return Ok(answer
+                .services
+                .into_iter()
+                .map(|s| get_services::Service {
+                    id: s.id,
+                    name: s.name,
+                    types: s
+                        .types
+                        .iter()
+                        .filter_map(|t| serde_json::from_value(t.as_str().into()).ok())
+                        .collect(),
+                    active: s.active,
+                })
+                .collect());
+        }
         let response = self
             .send_raw::<()>(
                 Method::Get,
@@ -371,9 +555,32 @@ impl GatewayClient {
                 get_services::Endpoint::PATH,
                 None,
                 &Acting::Bridge,
-                None,
+                &[],
             )
             .await?;
         Self::read_json(get_services::Endpoint::PATH, response).await
+    }
+}
+
+/// What a v3 write carries in its headers besides the session. `Debug` leaves the token out.
+#[derive(Clone, Copy)]
+pub struct V3Call<'a> {
+    /// Fixed for the life of the call (the outbox's id): a retry is the same request.
+    pub request_id: Uuid,
+    /// The moment of this send.
+    pub timestamp: Timestamp,
+    /// `X-HIP-ID`/`X-HIU-ID`.
+    pub acting: &'a Acting,
+    /// `X-LINK-TOKEN`, bare (only care-context linking).
+    pub link_token: Option<&'a str>,
+}
+
+impl std::fmt::Debug for V3Call<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("V3Call")
+            .field("request_id", &self.request_id)
+            .field("timestamp", &self.timestamp)
+            .field("acting", &self.acting)
+            .finish_non_exhaustive()
     }
 }

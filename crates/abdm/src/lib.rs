@@ -21,7 +21,7 @@ mod time;
 pub mod v0_5;
 pub mod v3;
 
-pub use client::{GatewayClient, GatewayConfig};
+pub use client::{GatewayClient, GatewayConfig, Generation, V3Call};
 pub use error::AbdmError;
 pub use time::Timestamp;
 

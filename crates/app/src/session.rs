@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use abdm_relay::{Clinic, RelayConfig, RelayServer};
 use abdm_sandbox::{Sandbox, SandboxConfig};
-use desk_core::gateway::v0_5::V05;
 use desk_core::identity::{Check, CheckWaits};
 use desk_core::{AnyGateway, Desk, DeskConfig, Environment, Running};
 use desk_store::{Secrets, Store};
@@ -224,9 +223,14 @@ impl Session {
             }
             choice => {
                 let (environment, base) = match choice {
-                    EnvironmentChoice::Production => {
-                        (Environment::Production, "https://live.abdm.gov.in")
-                    }
+                    EnvironmentChoice::Production => match settings.generation() {
+                        abdm::Generation::V05 => {
+                            (Environment::Production, "https://live.abdm.gov.in")
+                        }
+                        abdm::Generation::V3 => {
+                            (Environment::Production, "https://apis.abdm.gov.in")
+                        }
+                    },
                     _ => (Environment::AbdmSandbox, "https://dev.abdm.gov.in"),
                 };
                 // The OS keyring may block (D-Bus): off the async workers.
@@ -343,16 +347,30 @@ impl Session {
         base: &str,
         client_secret: String,
     ) -> Desk {
-        let (gateway_url, healthid_url) = match environment {
-            Environment::EmbeddedSandbox => (format!("{base}/gateway"), format!("{base}/healthid")),
-            Environment::AbdmSandbox => (
+        let generation = settings.generation();
+        let (gateway_url, healthid_url) = match (generation, environment) {
+            (abdm::Generation::V05, Environment::EmbeddedSandbox) => {
+                (format!("{base}/gateway"), format!("{base}/healthid"))
+            }
+            (abdm::Generation::V05, Environment::AbdmSandbox) => (
                 format!("{base}/gateway"),
                 "https://healthidsbx.abdm.gov.in/api".into(),
             ),
-            Environment::Production => (
+            (abdm::Generation::V05, Environment::Production) => (
                 format!("{base}/gateway"),
                 "https://healthid.abdm.gov.in/api".into(),
             ),
+            // v3: the HIECM host itself (paths start /api/hiecm), ABHA v3 on its own host.
+            (abdm::Generation::V3, Environment::EmbeddedSandbox) => {
+                (base.to_string(), format!("{base}/abha/api"))
+            }
+            (abdm::Generation::V3, Environment::AbdmSandbox) => (
+                base.to_string(),
+                "https://abhasbx.abdm.gov.in/abha/api".into(),
+            ),
+            (abdm::Generation::V3, Environment::Production) => {
+                (base.to_string(), "https://abha.abdm.gov.in/api/abha".into())
+            }
         };
         let client = abdm::GatewayClient::new(abdm::GatewayConfig {
             gateway_url,
@@ -361,6 +379,7 @@ impl Session {
             client_secret,
             cm_id: environment.cm_id().into(),
             timeout: Duration::from_secs(10),
+            generation,
         });
         let sms_url =
             (environment == Environment::EmbeddedSandbox).then(|| format!("{base}/sms/send"));
@@ -372,7 +391,7 @@ impl Session {
             },
             store,
             secrets.clone(),
-            Arc::new(AnyGateway::V05(V05::new(client, settings.hip_id.clone()))),
+            Arc::new(AnyGateway::new(client, settings.hip_id.clone())),
         )
     }
 

@@ -53,6 +53,9 @@ pub struct Settings {
     pub language: Language,
     /// The camera for scanning cards: a webcam's number (`0`), or a picture file or folder.
     pub camera: String,
+    /// The ABDM generation to speak; `None`: the environment's (v3, what ABDM serves, for NHA's
+    /// sandbox and production; v0.5 for the embedded sandbox, which serves both).
+    pub abdm_version: Option<abdm::Generation>,
 }
 
 impl Default for Settings {
@@ -66,12 +69,21 @@ impl Default for Settings {
             relay_url: String::new(),
             language: Language::En,
             camera: "0".into(),
+            abdm_version: None,
         }
     }
 }
 
 impl Settings {
     const FILE: &'static str = "settings.json";
+
+    /// The ABDM generation this clinic speaks.
+    pub fn generation(&self) -> abdm::Generation {
+        self.abdm_version.unwrap_or(match self.environment {
+            EnvironmentChoice::EmbeddedSandbox => abdm::Generation::V05,
+            EnvironmentChoice::AbdmSandbox | EnvironmentChoice::Production => abdm::Generation::V3,
+        })
+    }
 
     /// The saved settings, or the defaults on first start.
     pub fn load(dir: &Path) -> Result<Settings, UiError> {
@@ -124,6 +136,7 @@ impl Settings {
         let connection = |s: &Settings| {
             (
                 s.environment,
+                s.generation(),
                 s.hip_id.trim().to_string(),
                 s.client_id.trim().to_string(),
                 s.relay_url.trim().to_string(),

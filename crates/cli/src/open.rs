@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use desk_core::gateway::v0_5::V05;
 use desk_core::{AnyGateway, Desk, DeskConfig, Environment};
 use desk_store::{KeyringSecrets, SecretError, Secrets, Store};
 
@@ -31,6 +30,10 @@ pub struct DeskArgs {
     /// Which ABDM (embedded-sandbox, abdm-sandbox, production).
     #[arg(long, default_value = "embedded-sandbox")]
     pub environment: String,
+    /// The ABDM generation: `v0.5` (`--gateway`/`--healthid` as above) or `v3` (`--gateway` the
+    /// HIECM host, `--healthid` the ABHA v3 base, e.g. `…/abha/api`).
+    #[arg(long, default_value = "v0.5", value_parser = parse_generation)]
+    pub generation: abdm::Generation,
     /// The clinic's ABDM client id.
     #[arg(long, default_value = abdm_sandbox::DEFAULT_CLIENT_ID)]
     pub client_id: String,
@@ -66,6 +69,12 @@ impl Secrets for FixedKey {
     fn delete(&self, _: &str) -> Result<(), SecretError> {
         Ok(())
     }
+}
+
+/// `v0.5` or `v3`.
+pub(crate) fn parse_generation(text: &str) -> Result<abdm::Generation, String> {
+    abdm::Generation::parse(text)
+        .ok_or_else(|| format!("{text:?} is not an ABDM generation: use v0.5 or v3"))
 }
 
 fn environment(text: &str) -> Result<Environment, Failure> {
@@ -125,6 +134,7 @@ impl DeskArgs {
             client_secret: secret,
             cm_id: environment.cm_id().into(),
             timeout: Duration::from_secs(10),
+            generation: self.generation,
         });
         let sms_url = self.sms_url.clone().or_else(|| {
             (environment == Environment::EmbeddedSandbox)
@@ -137,7 +147,7 @@ impl DeskArgs {
             },
             Arc::new(store),
             secrets,
-            Arc::new(AnyGateway::V05(V05::new(client, self.service_id.clone()))),
+            Arc::new(AnyGateway::new(client, self.service_id.clone())),
         ))
     }
 }

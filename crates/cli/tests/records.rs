@@ -47,6 +47,7 @@ fn a_consultation_from_a_json_file_is_saved_and_audited() {
             client_secret: "y".into(),
             cm_id: "sbx".into(),
             timeout: std::time::Duration::from_secs(1),
+            generation: abdm::Generation::V05,
         };
         let desk = desk_at(
             offline,

@@ -23,6 +23,7 @@ pub const LABELS: &[(&str, &str)] = &[
         "Link records of {0}: ask ABDM for a linking token",
     ),
     ("link-sms", "Tell {0} by SMS that records were linked"),
+    ("link-notify", "Tell ABDM a visit of {0} has records"),
     (
         "link-otp-mobile",
         "Link records of {0}: OTP to the ABHA's mobile",

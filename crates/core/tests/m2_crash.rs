@@ -32,6 +32,7 @@ fn child(spec: &str) {
             client_secret: abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
             cm_id: "sbx".into(),
             timeout: Duration::from_secs(10),
+            generation: abdm::Generation::V05,
         };
         let desk = Arc::new(desk_at(
             gateway,

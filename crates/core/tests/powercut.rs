@@ -10,7 +10,6 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use desk_core::gateway::v0_5::V05;
 use desk_core::{AnyGateway, Desk, DeskConfig, Environment, NewPatient};
 use desk_store::{Patient, Store};
 use testkit::powercut::PowerCut;
@@ -29,12 +28,13 @@ fn offline_desk(path: &std::path::Path) -> Desk {
         client_secret: "y".into(),
         cm_id: "sbx".into(),
         timeout: Duration::from_secs(1),
+        generation: abdm::Generation::V05,
     });
     Desk::new(
         DeskConfig::new(Environment::EmbeddedSandbox, "IN-TEST"),
         Arc::new(store),
         Arc::new(FixedKey(KEY)),
-        Arc::new(AnyGateway::V05(V05::new(client, "IN-TEST"))),
+        Arc::new(AnyGateway::new(client, "IN-TEST")),
     )
 }
 

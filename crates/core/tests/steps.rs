@@ -84,17 +84,13 @@ impl Gateway for Fake {
     }
     fn prepare(&self, call: &Call, request_id: Uuid) -> Prepared {
         self.calls.lock().unwrap().push((request_id, call.clone()));
-        Prepared {
-            path: "/fake".into(),
-            body: json!({"call": format!("{call:?}")}),
-            acting: Acting::None,
-        }
+        Prepared::new("/fake", json!({"call": format!("{call:?}")}), Acting::None)
     }
     async fn send(&self, _: &Prepared, out: Outgoing) -> Result<(), AbdmError> {
         self.sent.lock().unwrap().push(out.request_id);
         Ok(())
     }
-    fn read(&self, path: &str, body: &Value) -> Result<Event, String> {
+    fn read(&self, path: &str, _: Option<&str>, body: &Value) -> Result<Event, String> {
         if path == "/later" && !*self.knows_later.lock().unwrap() {
             return Err("this version does not know /later".into());
         }
@@ -435,6 +431,8 @@ fn secrets_never_show_in_debug_output() {
     };
     let token = Call::AddContexts {
         link_token: Secret::new("eyJ.secret-link-token.sig"),
+        abha_number: None,
+        abha_address: None,
         patient_reference: "P".into(),
         display: "D".into(),
         contexts: vec![],
@@ -446,11 +444,15 @@ fn secrets_never_show_in_debug_output() {
         );
     }
     let prepared = Prepared {
-        path: "/v0.5/users/auth/confirm".into(),
-        body: json!({"credential": {"authCode": "493817"}}),
-        acting: Acting::None,
+        link_token: Some("eyJ.secret-link-token.sig".into()),
+        ..Prepared::new(
+            "/v0.5/users/auth/confirm",
+            json!({"credential": {"authCode": "493817"}}),
+            Acting::None,
+        )
     };
-    assert!(!format!("{prepared:?}").contains("493817"));
+    let shown = format!("{prepared:?}");
+    assert!(!shown.contains("493817") && !shown.contains("secret-link-token"));
     let aadhaar = Aadhaar::parse(&abdm_sandbox::aadhaar_with_check("82345678901")).unwrap();
     assert!(!format!("{aadhaar:?}").contains("8234567890"));
 }

@@ -33,6 +33,8 @@ pub struct ClientSpec {
     pub services: Vec<(String, String, Vec<ServiceKind>)>,
     /// A bridge URL registered from the start (ABDM keeps registrations; a restarted simulator can too).
     pub bridge_url: Option<String>,
+    /// The generation its bridge is sent until its own calls say otherwise.
+    pub generation: abdm::Generation,
 }
 
 impl ClientSpec {
@@ -47,6 +49,7 @@ impl ClientSpec {
                 vec![ServiceKind::Hip, ServiceKind::Hiu],
             )],
             bridge_url: None,
+            generation: abdm::Generation::V05,
         }
     }
 
@@ -79,6 +82,7 @@ impl ClientSpec {
             secret: secret.into(),
             services,
             bridge_url: None,
+            generation: abdm::Generation::V05,
         })
     }
 
@@ -124,6 +128,8 @@ pub struct SandboxConfig {
     pub records_dir: Option<PathBuf>,
     /// Faults to inject from the start.
     pub faults: Faults,
+    /// v3: how long another link token for the same patient and HIP is refused (`ABDM-1092`).
+    pub link_token_guard: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -144,6 +150,7 @@ impl Default for SandboxConfig {
             exchange_log: None,
             records_dir: None,
             faults: Faults::default(),
+            link_token_guard: crate::v3::LINK_TOKEN_GUARD,
         }
     }
 }
@@ -171,6 +178,7 @@ impl App {
                 Client {
                     secret: client.secret.clone(),
                     bridge_url: client.bridge_url.clone(),
+                    speaks: client.generation,
                     generation: 0,
                 },
             );
@@ -329,13 +337,62 @@ impl App {
             .map(|s| s.id.clone())
     }
 
-    /// Delivers a callback to the bridge of `service_id` after the configured delay, applying
-    /// faults. A service nobody registered is black-holed, as the real gateway does.
+    /// Delivers a callback (written in v0.5's form) to the bridge of `service_id` after the
+    /// configured delay, applying faults: in v3's form to a client that speaks v3. A service
+    /// nobody registered is black-holed, as the real gateway does.
     pub fn callback(
         self: &Arc<Self>,
         service_id: &str,
         kind: ServiceKind,
         path: &'static str,
+        mut body: Value,
+    ) {
+        if self.speaks(service_id) == abdm::Generation::V3 {
+            let Some(out) = crate::v3::callbacks::to_v3(path, &body, service_id) else {
+                tracing::warn!(path, "no v3 form of this callback: not sent");
+                return;
+            };
+            return self.deliver(service_id, kind, out.path, out.request_id, out.body);
+        }
+        if path == <abdm::v0_5::consents::hip_notify::Endpoint as abdm::Operation>::PATH {
+            // v0.5 tells a HIP nothing of the HIU.
+            if let Some(detail) = body["notification"]["consentDetail"].as_object_mut() {
+                detail.remove("hiu");
+            }
+        }
+        let request_id = body["requestId"].as_str().unwrap_or_default().to_string();
+        self.deliver(service_id, kind, path, request_id, body)
+    }
+
+    /// Delivers a callback already in v3's form, with a fresh `REQUEST-ID`.
+    pub fn callback_v3(
+        self: &Arc<Self>,
+        service_id: &str,
+        kind: ServiceKind,
+        path: &'static str,
+        body: Value,
+    ) {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        self.deliver(service_id, kind, path, request_id, body)
+    }
+
+    /// The generation the client owning `service_id` is sent.
+    pub(crate) fn speaks(&self, service_id: &str) -> abdm::Generation {
+        let state = self.state();
+        state
+            .services
+            .get(service_id)
+            .and_then(|s| state.clients.get(&s.client_id))
+            .map(|c| c.speaks)
+            .unwrap_or_default()
+    }
+
+    fn deliver(
+        self: &Arc<Self>,
+        service_id: &str,
+        kind: ServiceKind,
+        path: &'static str,
+        request_id: String,
         body: Value,
     ) {
         let bridge = {
@@ -382,54 +439,63 @@ impl App {
         let token = self.issuer.gateway_token();
         for copy in 0..copies {
             let app = self.clone();
-            let (url, body, token, service) = (
+            let (url, body, token, service, request_id) = (
                 url.clone(),
                 body.clone(),
                 token.clone(),
                 service_id.to_string(),
+                request_id.clone(),
             );
             let delay = self.config.callback_delay + jitter + Duration::from_millis(copy * 50);
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
-                let delivered = app
-                    .post_callback(&url, path, header, &service, &token, &body)
-                    .await;
+                let to = Delivery {
+                    url: &url,
+                    operation: path,
+                    header,
+                    service: &service,
+                    request_id: &request_id,
+                };
+                let delivered = app.post_callback(&to, &token, &body).await;
                 if !delivered {
                     if let Some(after) = app.config.redelivery_after {
                         tokio::time::sleep(after).await;
                         // Same body, same (possibly expired) token: as ABDM redelivers.
-                        app.post_callback(&url, path, header, &service, &token, &body)
-                            .await;
+                        app.post_callback(&to, &token, &body).await;
                     }
                 }
             });
         }
     }
 
-    async fn post_callback(
-        &self,
-        url: &str,
-        operation: &str,
-        header: &str,
-        service: &str,
-        token: &str,
-        body: &Value,
-    ) -> bool {
-        let request_id = body
-            .get("requestId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+    async fn post_callback(&self, to: &Delivery<'_>, token: &str, body: &Value) -> bool {
+        let Delivery {
+            url,
+            operation,
+            header,
+            service,
+            request_id,
+        } = *to;
         let path = url::Url::parse(url)
             .map(|u| u.path().to_string())
             .unwrap_or_else(|_| url.to_string());
+        let timestamp = abdm::Timestamp::now().to_string();
+        let bearer = format!("Bearer {token}");
+        let sent = [
+            ("authorization", bearer.as_str()),
+            (header, service),
+            ("request-id", request_id),
+            ("timestamp", timestamp.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let logged = crate::exchange_log::headers_value(sent);
         let result = self
             .http
             .post(url)
             .bearer_auth(token)
             .header(header, service)
-            .header("REQUEST-ID", &request_id)
-            .header("TIMESTAMP", abdm::Timestamp::now().to_string())
+            .header("REQUEST-ID", request_id)
+            .header("TIMESTAMP", &timestamp)
             .json(body)
             .send()
             .await;
@@ -437,7 +503,7 @@ impl App {
             Ok(response) => {
                 let status = response.status().as_u16();
                 self.log
-                    .outbound("POST", &path, operation, Some(status), body);
+                    .outbound("POST", &path, operation, Some(status), logged, body);
                 if response.status().is_success() {
                     true
                 } else {
@@ -446,12 +512,25 @@ impl App {
                 }
             }
             Err(e) => {
-                self.log.outbound("POST", &path, operation, None, body);
+                self.log
+                    .outbound("POST", &path, operation, None, logged, body);
                 tracing::warn!(url, error = %e, "bridge unreachable");
                 false
             }
         }
     }
+}
+
+/// Where one callback goes.
+#[derive(Clone, Copy)]
+struct Delivery<'a> {
+    url: &'a str,
+    /// The spec path of the callback.
+    operation: &'a str,
+    /// `X-HIP-ID` or `X-HIU-ID`.
+    header: &'a str,
+    service: &'a str,
+    request_id: &'a str,
 }
 
 /// WSO2's envelope for authentication failures.
@@ -474,14 +553,27 @@ pub async fn log_exchange(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_string();
-    let logged = ["/gateway/", "/healthid/", "/peer-hiu/"]
-        .iter()
-        .any(|p| path.starts_with(p));
+    let logged = [
+        "/gateway/",
+        "/healthid/",
+        "/peer-hiu/",
+        "/api/",
+        "/abha/",
+        "/v4/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p));
     if !logged || app.config.exchange_log.is_none() {
         return next.run(request).await;
     }
     let method = request.method().to_string();
     let (parts, body) = request.into_parts();
+    let headers = crate::exchange_log::headers_value(
+        parts
+            .headers
+            .iter()
+            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))),
+    );
     let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT)
         .await
         .unwrap_or_default();
@@ -496,6 +588,7 @@ pub async fn log_exchange(
         &method,
         &path,
         parts.status.as_u16(),
+        headers,
         &bytes,
         &response_bytes,
     );

@@ -1,8 +1,10 @@
 //! The exchange log: every HTTP exchange with the outside world, one JSON object per line:
-//! `{"ts","direction":"inbound"|"outbound","method","path","status","body"}` plus `response` (the JSON
-//! we answered, for synchronous calls) and `operation` (the spec path of a callback, whose `path` is
-//! the path at the bridge). Secrets are left out, keeping each value's shape so the log still
-//! validates against NHA's OpenAPI: tokens become `<redacted>`, OTPs and Aadhaar digits are masked.
+//! `{"ts","direction":"inbound"|"outbound","method","path","status","headers","body"}` plus
+//! `response` (the JSON we answered, for synchronous calls) and `operation` (the spec path of a
+//! callback, whose `path` is the path at the bridge). `headers` are ABDM's own (v3 moved the
+//! request id, the time and the routing there). Secrets are left out, keeping each value's shape
+//! so the log still validates against NHA's OpenAPI: tokens become `<redacted>`, OTPs and Aadhaar
+//! digits are masked.
 
 use std::io::Write;
 use std::path::Path;
@@ -63,6 +65,52 @@ pub fn redact(value: &mut Value) {
     }
 }
 
+/// The headers ABDM's exchanges are about, by lower-case name.
+const HEADERS: &[&str] = &[
+    "authorization",
+    "request-id",
+    "timestamp",
+    "x-cm-id",
+    "x-hip-id",
+    "x-hiu-id",
+    "x-link-token",
+    "x-token",
+    "t-token",
+    "r-token",
+    "transaction_id",
+    "content-type",
+];
+/// Those that carry a secret: only their presence (and `Bearer`) is logged.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "x-link-token",
+    "x-token",
+    "t-token",
+    "r-token",
+];
+
+/// ABDM's headers of an exchange, secrets masked.
+pub fn headers_value<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+    let mut out = serde_json::Map::new();
+    for (name, value) in headers {
+        let name = name.to_ascii_lowercase();
+        if !HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+            if value.trim_start().starts_with("Bearer ") {
+                "Bearer <redacted>".to_string()
+            } else {
+                "<redacted>".to_string()
+            }
+        } else {
+            value.to_string()
+        };
+        out.insert(name, Value::String(shown));
+    }
+    Value::Object(out)
+}
+
 fn body_value(bytes: &[u8]) -> Value {
     if bytes.is_empty() {
         return Value::Null;
@@ -100,10 +148,18 @@ impl ExchangeLog {
         }
     }
 
-    pub fn inbound(&self, method: &str, path: &str, status: u16, body: &[u8], response: &[u8]) {
+    pub fn inbound(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: Value,
+        body: &[u8],
+        response: &[u8],
+    ) {
         let mut line = json!({
             "ts": abdm::Timestamp::now(), "direction": "inbound", "method": method, "path": path,
-            "status": status, "body": body_value(body),
+            "status": status, "headers": headers, "body": body_value(body),
         });
         let response = body_value(response);
         if !response.is_null() {
@@ -118,13 +174,14 @@ impl ExchangeLog {
         path: &str,
         operation: &str,
         status: Option<u16>,
+        headers: Value,
         body: &Value,
     ) {
         let mut body = body.clone();
         redact(&mut body);
         self.write(json!({
             "ts": abdm::Timestamp::now(), "direction": "outbound", "method": method, "path": path,
-            "operation": operation, "status": status, "body": body,
+            "operation": operation, "status": status, "headers": headers, "body": body,
         }));
     }
 }

@@ -24,6 +24,7 @@ mod operator;
 mod peers;
 mod tokens;
 mod v0_5;
+mod v3;
 
 use domain::state;
 
@@ -62,6 +63,7 @@ impl Sandbox {
         let app = Arc::new(app::App::new(config, format!("http://{addr}"))?);
         let router = app::with_common_layers(
             v0_5::gateway::routes()
+                .merge(v3::routes())
                 .merge(v0_5::healthid::routes())
                 .merge(cm::routes())
                 .merge(admin::routes()),
@@ -109,15 +111,26 @@ impl Sandbox {
         format!("{}/v0.5/certs", self.gateway_url())
     }
 
-    /// A gateway client configuration for the default desk client.
+    /// A gateway client configuration for the default desk client (v0.5).
     pub fn client_config(&self) -> abdm::GatewayConfig {
+        self.client_config_for(abdm::Generation::V05)
+    }
+
+    /// A gateway client configuration for the default desk client, speaking `generation`: v0.5
+    /// below `/gateway` and `/healthid`, v3 at the root (`/api/hiecm/…`) and below `/abha/api`.
+    pub fn client_config_for(&self, generation: abdm::Generation) -> abdm::GatewayConfig {
+        let (gateway_url, healthid_url) = match generation {
+            abdm::Generation::V05 => (self.gateway_url(), self.healthid_url()),
+            abdm::Generation::V3 => (self.url(), format!("{}/abha/api", self.url())),
+        };
         abdm::GatewayConfig {
-            gateway_url: self.gateway_url(),
-            healthid_url: self.healthid_url(),
+            gateway_url,
+            healthid_url,
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
             cm_id: "sbx".into(),
             timeout: std::time::Duration::from_secs(10),
+            generation,
         }
     }
 

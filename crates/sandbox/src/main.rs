@@ -7,8 +7,10 @@ use std::time::Duration;
 use abdm_sandbox::{ClientSpec, ConsentPolicy, Sandbox, SandboxConfig};
 use clap::Parser;
 
-/// An offline ABDM for development and tests: gateway (v0.5), ABHA service (health id v1), consent
-/// manager, peer HIP and HIU. Default client: abdm-desk / sandbox-secret, service IN2710000001_1.
+/// An offline ABDM for development and tests: gateway, ABHA service, consent manager, peer HIP and
+/// HIU, in both generations at once (v0.5 with health id v1 below /gateway and /healthid; HIECM v3
+/// below /api/hiecm with ABHA v3 below /abha/api). A client is answered in the generation of its
+/// own calls. Default client: abdm-desk / sandbox-secret, service IN2710000001_1.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
@@ -39,6 +41,17 @@ struct Args {
     /// Another ABDM client besides the desk's, as ID:SECRET[:SERVICE] (repeatable).
     #[arg(long = "client")]
     clients: Vec<String>,
+    /// The generation clients are answered in before their first call says which they speak:
+    /// `v0.5` or `v3`.
+    #[arg(long, default_value = "v0.5", value_parser = generation)]
+    generation: abdm::Generation,
+    /// v3: seconds another link token for the same patient and HIP is refused (ABDM-1092).
+    #[arg(long, default_value_t = 368)]
+    link_token_guard_s: u64,
+}
+
+fn generation(text: &str) -> Result<abdm::Generation, String> {
+    abdm::Generation::parse(text).ok_or_else(|| format!("{text:?}: use v0.5 or v3"))
 }
 
 #[tokio::main]
@@ -55,10 +68,16 @@ async fn main() {
             std::process::exit(2);
         }
     }
-    let mut clients = vec![ClientSpec::desk_default()];
+    let mut clients = vec![ClientSpec {
+        generation: args.generation,
+        ..ClientSpec::desk_default()
+    }];
     for spec in &args.clients {
         match ClientSpec::parse(spec) {
-            Ok(c) => clients.push(c),
+            Ok(c) => clients.push(ClientSpec {
+                generation: args.generation,
+                ..c
+            }),
             Err(e) => {
                 eprintln!("abdm-sandbox: {e}");
                 std::process::exit(2);
@@ -76,6 +95,7 @@ async fn main() {
         consent_policy: args.consent_policy,
         exchange_log: args.exchange_log,
         records_dir: args.records,
+        link_token_guard: Duration::from_secs(args.link_token_guard_s),
         ..SandboxConfig::default()
     };
     let sandbox = match Sandbox::start(config).await {

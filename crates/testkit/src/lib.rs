@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use abdm_relay::{Clinic, RelayConfig, RelayServer};
 use abdm_sandbox::{Sandbox, SandboxConfig, DEFAULT_SERVICE_ID};
-use desk_core::gateway::v0_5::V05;
 use desk_core::{AnyGateway, Desk, DeskConfig, Environment, Running};
 use desk_store::{MemorySecrets, Secrets, Store};
 use relay_client::ClinicKey;
@@ -70,6 +69,16 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("timed out waiting for: {what}");
+}
+
+/// The ABDM generation the end-to-end suites run on: `ABDM_GENERATION` (`v0.5`, the default,
+/// or `v3`). The same tests run once per generation (`scripts/test` runs them on both).
+pub fn generation() -> abdm::Generation {
+    match std::env::var("ABDM_GENERATION") {
+        Ok(g) => abdm::Generation::parse(&g)
+            .unwrap_or_else(|| panic!("ABDM_GENERATION={g:?}: expected v0.5 or v3")),
+        Err(_) => abdm::Generation::V05,
+    }
 }
 
 /// The clinic's relay token in tests.
@@ -225,7 +234,7 @@ pub fn desk_on(
     tweak: impl FnOnce(DeskConfig) -> DeskConfig,
 ) -> Desk {
     desk_at(
-        sandbox.client_config(),
+        sandbox.client_config_for(generation()),
         &sandbox.url(),
         path,
         secrets,
@@ -243,10 +252,7 @@ pub fn desk_at(
     tweak: impl FnOnce(DeskConfig) -> DeskConfig,
 ) -> Desk {
     let store = Arc::new(Store::open(path, &secrets).expect("the store opens"));
-    let gateway = AnyGateway::V05(V05::new(
-        abdm::GatewayClient::new(gateway),
-        DEFAULT_SERVICE_ID,
-    ));
+    let gateway = AnyGateway::new(abdm::GatewayClient::new(gateway), DEFAULT_SERVICE_ID);
     let config = tweak(DeskConfig {
         sms_url: Some(format!("{sandbox_url}/sms/send")),
         ..DeskConfig::new(Environment::EmbeddedSandbox, DEFAULT_SERVICE_ID)

@@ -27,6 +27,9 @@ pub struct Parked {
     pub kind: MessageKind,
     /// When the relay received it.
     pub received_at: String,
+    /// The call's `REQUEST-ID` header, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// The body, when it could be read (sealed at rest like everything).
     pub body: Option<Value>,
     /// Why it was set aside.
@@ -81,7 +84,7 @@ impl<G: Gateway> Desk<G> {
             Ok(body) => body,
             Err(reason) => return self.park(d, None, reason),
         };
-        let mut event = match self.gateway.read(&d.path, body) {
+        let mut event = match self.gateway.read(&d.path, d.request_id.as_deref(), body) {
             Ok(event) => event,
             Err(reason) => return self.park(d, Some(body), &reason),
         };
@@ -127,6 +130,7 @@ impl<G: Gateway> Desk<G> {
                 path: d.path.clone(),
                 kind: d.kind,
                 received_at: d.received_at.clone(),
+                request_id: d.request_id.clone(),
                 // A large push that cannot be applied is not worth keeping: whoever holds a push
                 // URL could otherwise fill the desk's disk with junk pages.
                 body: body
@@ -154,7 +158,10 @@ impl<G: Gateway> Desk<G> {
         let mut applied = 0;
         for parked in self.store.all::<Parked>()? {
             let Some(body) = &parked.body else { continue };
-            let Ok(event) = self.gateway.read(&parked.path, body) else {
+            let Ok(event) = self
+                .gateway
+                .read(&parked.path, parked.request_id.as_deref(), body)
+            else {
                 continue;
             };
             let done = self.store.write(|w| -> Result<()> {

@@ -86,6 +86,38 @@ impl<G: Gateway> Desk<G> {
         Ok(stale.len())
     }
 
+    /// v3: visits waiting for a linking token that ABDM's repeat guard held back are linked
+    /// once it has passed (a token is asked for again). Returns how many patients were retried.
+    pub fn ask_again_for_link_tokens(&self) -> Result<usize> {
+        let guard = crate::hip::LINK_TOKEN_GUARD;
+        let now = Utc::now();
+        let due: Vec<AbhaProfile> = self
+            .store
+            .all::<AbhaProfile>()?
+            .into_iter()
+            .filter(|p| p.linking_token.is_none() && p.patient_id.is_some())
+            .filter(|p| p.link_token_asked_at.is_some_and(|at| now - at >= guard))
+            .collect();
+        let mut retried = 0;
+        for profile in due {
+            let patient_id = profile.patient_id.expect("filtered above");
+            let waiting = self
+                .store
+                .all::<desk_store::Consultation>()?
+                .iter()
+                .any(|c| c.patient_id == patient_id && c.link == desk_store::LinkState::Queued);
+            if !waiting {
+                continue;
+            }
+            self.store.write(|w| self.link_waiting(w, patient_id))?;
+            retried += 1;
+        }
+        if retried > 0 {
+            self.wake_outbox();
+        }
+        Ok(retried)
+    }
+
     /// One round of every timer.
     pub(crate) fn tick(&self) {
         if let Err(e) = self.expire_unanswered() {
@@ -93,6 +125,9 @@ impl<G: Gateway> Desk<G> {
         }
         if let Err(e) = self.drop_expired_tokens() {
             tracing::error!(error = %e, "cannot drop expired linking tokens");
+        }
+        if let Err(e) = self.ask_again_for_link_tokens() {
+            tracing::error!(error = %e, "cannot ask again for linking tokens");
         }
         if let Err(e) = self.archive_due() {
             tracing::error!(error = %e, "cannot archive records whose consent ended");

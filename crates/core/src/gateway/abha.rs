@@ -132,18 +132,26 @@ pub trait AbhaService: Send + Sync + 'static {
 pub enum AnyAbha {
     /// Health id v1.
     V1(super::v0_5::HealthIdV1),
+    /// ABHA v3.
+    V3(super::v3::AbhaV3),
+}
+
+/// Calls `$body` on whichever service `$self` holds, as `$s`.
+macro_rules! each {
+    ($self:expr, $s:ident => $body:expr) => {
+        match $self {
+            AnyAbha::V1($s) => $body,
+            AnyAbha::V3($s) => $body,
+        }
+    };
 }
 
 impl AbhaService for AnyAbha {
     async fn enrol_request_otp(&self, aadhaar: &Aadhaar) -> Result<Txn, AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.enrol_request_otp(aadhaar).await,
-        }
+        each!(self, s => s.enrol_request_otp(aadhaar).await)
     }
     async fn enrol_resend_otp(&self, txn: &Txn) -> Result<Txn, AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.enrol_resend_otp(txn).await,
-        }
+        each!(self, s => s.enrol_resend_otp(txn).await)
     }
     async fn enrol_verify_aadhaar_otp(
         &self,
@@ -151,38 +159,26 @@ impl AbhaService for AnyAbha {
         otp: &str,
         mobile: &Mobile,
     ) -> Result<EnrolStep, AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.enrol_verify_aadhaar_otp(txn, otp, mobile).await,
-        }
+        each!(self, s => s.enrol_verify_aadhaar_otp(txn, otp, mobile).await)
     }
     async fn enrol_verify_mobile_otp(&self, txn: &Txn, otp: &str) -> Result<(), AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.enrol_verify_mobile_otp(txn, otp).await,
-        }
+        each!(self, s => s.enrol_verify_mobile_otp(txn, otp).await)
     }
     async fn enrol_address_suggestions(&self, txn: &Txn) -> Result<Vec<String>, AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.enrol_address_suggestions(txn).await,
-        }
+        each!(self, s => s.enrol_address_suggestions(txn).await)
     }
     async fn enrol_finish(
         &self,
         txn: &Txn,
         address: Option<&str>,
     ) -> Result<AbhaAccount, AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.enrol_finish(txn, address).await,
-        }
+        each!(self, s => s.enrol_finish(txn, address).await)
     }
     async fn search(&self, id: &AbhaId) -> Result<Option<Found>, AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.search(id).await,
-        }
+        each!(self, s => s.search(id).await)
     }
     async fn login_request_otp(&self, id: &AbhaId, method: LoginMethod) -> Result<Txn, AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.login_request_otp(id, method).await,
-        }
+        each!(self, s => s.login_request_otp(id, method).await)
     }
     async fn login_verify_otp(
         &self,
@@ -190,8 +186,6 @@ impl AbhaService for AnyAbha {
         otp: &str,
         method: LoginMethod,
     ) -> Result<AbhaAccount, AbdmError> {
-        match self {
-            AnyAbha::V1(s) => s.login_verify_otp(txn, otp, method).await,
-        }
+        each!(self, s => s.login_verify_otp(txn, otp, method).await)
     }
 }

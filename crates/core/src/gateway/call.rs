@@ -18,18 +18,50 @@ pub enum AuthMode {
     Demographics,
 }
 
-/// A care context as linked: our reference and its label.
+/// A care context as linked: our reference, its label and the HI types it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContextRef {
     /// Our reference (the consultation's id).
     pub reference: String,
     /// What the patient sees ("OPD visit, 1 Dec 2026").
     pub display: String,
+    /// ABDM's names of the HI types its records are (`OPConsultation`, `Prescription`, …): v3
+    /// groups care contexts by them.
+    #[serde(default)]
+    pub hi_types: Vec<String>,
 }
 
 /// An asynchronous ABDM call (answered later by a callback).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Call {
+    /// The connection test's question: any answer, through the relay, proves the way back.
+    ConnectionProbe {
+        /// An ABHA address no one has.
+        abha: String,
+    },
+    /// v3: a linking token for the patient, by their demographics (one call; v0.5 proves the
+    /// ABHA in three).
+    GenerateLinkToken {
+        /// Dashed.
+        abha_number: Option<String>,
+        /// `name@suffix`.
+        abha_address: Option<String>,
+        /// As on the ABHA.
+        name: String,
+        /// Gender.
+        gender: Gender,
+        /// Year of birth.
+        year_of_birth: i32,
+    },
+    /// v3: a linked care context has records (sent after linking).
+    ContextNotify {
+        /// The patient's ABHA address.
+        abha_address: String,
+        /// Our patient reference.
+        patient_reference: String,
+        /// The care context.
+        context: ContextRef,
+    },
     /// Which ways of proving the ABHA it allows.
     FetchModes {
         /// ABHA address or number.
@@ -64,6 +96,10 @@ pub enum Call {
     AddContexts {
         /// The linking token.
         link_token: Secret,
+        /// The patient's ABHA number (dashed), as the token was made for.
+        abha_number: Option<String>,
+        /// The patient's ABHA address.
+        abha_address: Option<String>,
         /// Our patient reference.
         patient_reference: String,
         /// The patient's name.
@@ -77,6 +113,8 @@ pub enum Call {
         share_request_id: Uuid,
         /// The patient's ABHA address.
         abha_address: String,
+        /// The counter the patient scanned.
+        counter: Option<String>,
         /// The token, or `None` for a refusal.
         token: Option<u32>,
     },

@@ -1,6 +1,8 @@
-//! The port: what the desk's flows need from ABDM, in the flows' words. Only `gateway::v0_5` (and,
-//! later, `gateway::v3`) may name `abdm`'s wire types; flows speak [`Call`], [`Event`] and the
-//! [`AbhaService`] journeys, so a new generation is a new module here, not new flows.
+//! The port: what the desk's flows need from ABDM, in the flows' words. Only `gateway::v0_5` and
+//! `gateway::v3` may name `abdm`'s wire types; flows speak [`Call`], [`Event`] and the
+//! [`AbhaService`] journeys, so a new generation is a new module here, not new flows. Where v3
+//! differs in kind (the link token in one call, `context/notify` after linking), the flows ask
+//! [`Gateway::generation`] and follow it.
 //!
 //! * Asynchronous calls (answered later by a callback through the relay) are [`Prepared`] once,
 //!   stored in the outbox with their request id, and sent by [`Gateway::send`] with a fresh
@@ -15,6 +17,7 @@ mod event;
 pub mod hip;
 pub mod hiu;
 pub mod v0_5;
+pub mod v3;
 
 use std::future::Future;
 
@@ -27,15 +30,7 @@ pub use abha::{AbhaAccount, AbhaService, AnyAbha, EnrolStep, Found, LoginMethod,
 pub use call::{AuthMode, Call, ContextRef};
 pub use event::{Answer, Event, Incoming, SharedProfile};
 
-/// An ABDM generation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Generation {
-    /// The v0.5 gateway with health id v1 (the seed's generation).
-    #[default]
-    #[serde(rename = "v0.5")]
-    V05,
-}
+pub use abdm::Generation;
 
 /// The service a call acts for (`X-HIP-ID` / `X-HIU-ID`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +53,21 @@ pub struct Prepared {
     pub body: Value,
     /// `X-HIP-ID`/`X-HIU-ID`.
     pub acting: Acting,
+    /// v3's `X-LINK-TOKEN` (care-context linking only); scrubbed with the body once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_token: Option<String>,
+}
+
+impl Prepared {
+    /// A call to `path` with `body`, acting as `acting`.
+    pub fn new(path: impl Into<String>, body: Value, acting: Acting) -> Self {
+        Self {
+            path: path.into(),
+            body,
+            acting,
+            link_token: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Prepared {
@@ -92,8 +102,9 @@ pub trait Gateway: Send + Sync + 'static {
         prepared: &Prepared,
         out: Outgoing,
     ) -> impl Future<Output = Result<(), AbdmError>> + Send;
-    /// Reads a message the relay delivered (its path and body).
-    fn read(&self, path: &str, body: &Value) -> Result<Event, String>;
+    /// Reads a message the relay delivered: its path, the call's `REQUEST-ID` header (v3 keeps
+    /// the request id there) and its body.
+    fn read(&self, path: &str, request_id: Option<&str>, body: &Value) -> Result<Event, String>;
     /// The ABHA service of this generation.
     fn abha(&self) -> &Self::Abha;
     /// Gets a new session token (not a cached one): proves ABDM answers and takes the client
@@ -116,43 +127,57 @@ pub trait Gateway: Send + Sync + 'static {
 pub enum AnyGateway {
     /// v0.5 with health id v1.
     V05(v0_5::V05),
+    /// HIECM v3 with ABHA v3.
+    V3(v3::V3),
 }
 
 impl AnyGateway {
-    fn inner(&self) -> &v0_5::V05 {
-        match self {
-            AnyGateway::V05(g) => g,
+    /// The generation `client` is configured for, acting for `service_id`.
+    pub fn new(client: abdm::GatewayClient, service_id: impl Into<String>) -> Self {
+        match client.config().generation {
+            Generation::V05 => AnyGateway::V05(v0_5::V05::new(client, service_id)),
+            Generation::V3 => AnyGateway::V3(v3::V3::new(client, service_id)),
         }
     }
+}
+
+/// Calls `$body` on whichever generation `$self` holds, as `$g`.
+macro_rules! each {
+    ($self:expr, $g:ident => $body:expr) => {
+        match $self {
+            AnyGateway::V05($g) => $body,
+            AnyGateway::V3($g) => $body,
+        }
+    };
 }
 
 impl Gateway for AnyGateway {
     type Abha = AnyAbha;
     fn generation(&self) -> Generation {
-        self.inner().generation()
+        each!(self, g => g.generation())
     }
     fn prepare(&self, call: &Call, request_id: Uuid) -> Prepared {
-        self.inner().prepare(call, request_id)
+        each!(self, g => g.prepare(call, request_id))
     }
     async fn send(&self, prepared: &Prepared, out: Outgoing) -> Result<(), AbdmError> {
-        self.inner().send(prepared, out).await
+        each!(self, g => g.send(prepared, out).await)
     }
-    fn read(&self, path: &str, body: &Value) -> Result<Event, String> {
-        self.inner().read(path, body)
+    fn read(&self, path: &str, request_id: Option<&str>, body: &Value) -> Result<Event, String> {
+        each!(self, g => g.read(path, request_id, body))
     }
     fn abha(&self) -> &AnyAbha {
-        self.inner().abha_any()
+        each!(self, g => g.abha_any())
     }
     async fn check_credentials(&self) -> Result<(), AbdmError> {
-        self.inner().check_credentials().await
+        each!(self, g => g.check_credentials().await)
     }
     async fn register_facility(&self, hf_id: &str, name: &str) -> Result<(), AbdmError> {
-        self.inner().register_facility(hf_id, name).await
+        each!(self, g => g.register_facility(hf_id, name).await)
     }
     async fn register_bridge(&self, url: &str) -> Result<(), AbdmError> {
-        self.inner().register_bridge(url).await
+        each!(self, g => g.register_bridge(url).await)
     }
     fn page_body(&self, page: &hip::DataPage) -> Value {
-        self.inner().page_body(page)
+        each!(self, g => g.page_body(page))
     }
 }

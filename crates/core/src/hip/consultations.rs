@@ -17,6 +17,10 @@ use crate::identity;
 use crate::labels::Label;
 use crate::view::ConsultationView;
 
+/// How long after a v3 link-token request the desk waits before asking again: ABDM refuses a
+/// repeat within about 6.2 minutes (`ABDM-1092`), so a little longer.
+pub(crate) const LINK_TOKEN_GUARD: chrono::Duration = chrono::Duration::seconds(390);
+
 /// What the patient sees of a visit in their PHR app.
 pub(crate) fn visit_label(c: &Consultation) -> String {
     format!(
@@ -30,6 +34,10 @@ pub(crate) fn context_ref(c: &Consultation) -> ContextRef {
     ContextRef {
         reference: c.id.to_string(),
         display: visit_label(c),
+        hi_types: super::bundles::documents(c)
+            .iter()
+            .map(|d| d.hi_type().to_string())
+            .collect(),
     }
 }
 
@@ -182,6 +190,8 @@ impl<G: Gateway> Desk<G> {
                 w,
                 &Call::AddContexts {
                     link_token: Secret::new(token.token.expose()),
+                    abha_number: Some(profile.abha_number.clone()),
+                    abha_address: profile.abha_address.clone(),
                     patient_reference: patient.id.to_string(),
                     display: patient.name.clone(),
                     contexts: queued.iter().map(context_ref).collect(),
@@ -201,21 +211,54 @@ impl<G: Gateway> Desk<G> {
                     && matches!(p.step, crate::engine::Step::Identity(_))
             });
         if !fetching {
-            let abha = profile
-                .abha_address
-                .clone()
-                .unwrap_or_else(|| profile.abha_number.clone());
-            self.enqueue(
-                w,
-                &Call::FetchModes { abha: abha.clone() },
-                Label::new("link-token", &[&patient.name]),
-                Some(patient_id),
-                Some(crate::engine::Step::Identity(identity::Step::PullModes {
-                    abha,
-                    number: profile.abha_number.clone(),
-                })),
-            )?;
+            self.ask_linking_token(w, &patient, profile)?;
         }
+        Ok(())
+    }
+
+    /// Asks ABDM for a linking token: v0.5 proves the ABHA first (its modes, then demographics or
+    /// an OTP); v3 gives the token for the patient's demographics in one call, and refuses a
+    /// second within about six minutes (`ABDM-1092`), so a recent ask is waited for instead.
+    pub(crate) fn ask_linking_token(
+        &self,
+        w: &mut Writer<'_>,
+        patient: &desk_store::Patient,
+        mut profile: AbhaProfile,
+    ) -> Result<()> {
+        let abha = profile
+            .abha_address
+            .clone()
+            .unwrap_or_else(|| profile.abha_number.clone());
+        let number = profile.abha_number.clone();
+        let step = crate::engine::Step::Identity(identity::Step::PullModes {
+            abha: abha.clone(),
+            number: number.clone(),
+        });
+        if self.gateway.generation() == crate::gateway::Generation::V05 {
+            let call = Call::FetchModes { abha };
+            let label = Label::new("link-token", &[&patient.name]);
+            self.enqueue(w, &call, label, Some(patient.id), Some(step))?;
+            return Ok(());
+        }
+        let now = Utc::now();
+        if profile
+            .link_token_asked_at
+            .is_some_and(|at| now - at < LINK_TOKEN_GUARD)
+        {
+            return Ok(()); // A timer asks again once ABDM's guard has passed.
+        }
+        profile.link_token_asked_at = Some(now);
+        w.put(&profile);
+        let call = Call::GenerateLinkToken {
+            abha_number: Some(number.clone()),
+            abha_address: profile.abha_address.clone(),
+            name: patient.name.clone(),
+            gender: patient.gender,
+            year_of_birth: patient.year_of_birth.unwrap_or_default(),
+        };
+        let label = Label::new("link-token", &[&patient.name]);
+        let step = crate::engine::Step::Identity(identity::Step::PullConfirm { abha, number });
+        self.enqueue(w, &call, label, Some(patient.id), Some(step))?;
         Ok(())
     }
 
@@ -234,6 +277,25 @@ impl<G: Gateway> Desk<G> {
             format!("{} visit(s) of {name}", consultations.len()),
             Some(patient_id),
         )?;
+        // v3 wants each newly linked context announced (its records are there to be asked for).
+        let address = patient.as_ref().and_then(|p| p.abha_address.clone());
+        if let (crate::gateway::Generation::V3, Some(abha_address)) =
+            (self.gateway.generation(), address)
+        {
+            for id in consultations {
+                let Some(c) = w.get::<Consultation>(&Id::uuid(*id))? else {
+                    continue;
+                };
+                let call = Call::ContextNotify {
+                    abha_address: abha_address.clone(),
+                    patient_reference: patient_id.to_string(),
+                    context: context_ref(&c),
+                };
+                let label = Label::new("link-notify", &[&name]);
+                let step = crate::engine::Step::Hip(Step::ContextNotify);
+                self.enqueue(w, &call, label, Some(patient_id), Some(step))?;
+            }
+        }
         if let Some(phone) = patient.and_then(|p| p.mobile) {
             let hip_name = self.clinic_name()?;
             let info = match consultations.len() {

@@ -30,7 +30,7 @@ use desk_store::{Consultation, Id, LinkState, Secret, Writer};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub(crate) use consultations::visit_label;
+pub(crate) use consultations::{visit_label, LINK_TOKEN_GUARD};
 pub use data_flow::check_request;
 pub(crate) use push::progress_key;
 pub use visit::{NewConsultation, NewPrescriptionLine, MAX_ATTACHMENT_BYTES};
@@ -53,6 +53,8 @@ pub enum Step {
     },
     /// `patients/sms/notify`.
     SmsNotify,
+    /// v3 `link/context/notify`: a linked context announced.
+    ContextNotify,
 }
 
 /// HIP work built when it is sent.
@@ -117,7 +119,9 @@ impl<G: Gateway> Desk<G> {
                 finish(w, pending, done())?;
                 self.contexts_linked(w, patient_id, &consultations)
             }
-            (Step::SmsNotify, Answer::Acknowledged) => finish(w, pending, done()),
+            (Step::SmsNotify | Step::ContextNotify, Answer::Acknowledged) => {
+                finish(w, pending, done())
+            }
             (step, answer) => Err(DeskError::Input(format!(
                 "an answer that does not fit its request ({answer:?} for {step:?})"
             ))),

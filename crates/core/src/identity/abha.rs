@@ -161,6 +161,7 @@ impl<G: Gateway> Desk<G> {
                 }
             }
             let previous = w.get::<AbhaProfile>(&Id::blind(number.dashed()))?;
+            let asked = previous.as_ref().and_then(|p| p.link_token_asked_at);
             let profile = AbhaProfile {
                 abha_number: number.dashed().into(),
                 abha_address: a.address.clone(),
@@ -187,6 +188,7 @@ impl<G: Gateway> Desk<G> {
                 pincode: a.pincode.clone(),
                 token_otp_txn: previous.as_ref().and_then(|p| p.token_otp_txn.clone()),
                 linking_token: previous.and_then(|p| p.linking_token),
+                link_token_asked_at: asked,
                 confirmed_by_abdm_at: Some(Utc::now()),
                 updated_at: Some(Utc::now()),
             };

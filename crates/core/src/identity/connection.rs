@@ -175,7 +175,7 @@ impl<G: Gateway> Desk<G> {
         let request_id = self.store.write(|w| {
             self.enqueue(
                 w,
-                &Call::FetchModes { abha },
+                &Call::ConnectionProbe { abha },
                 Label::new("connection-test", &[]),
                 None,
                 Some(crate::engine::Step::Identity(super::Step::ConnectionProbe)),

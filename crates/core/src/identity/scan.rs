@@ -74,18 +74,23 @@ impl<G: Gateway> Desk<G> {
             profile.state = patient.state.clone();
             profile.updated_at = Some(Utc::now());
             w.put(&profile);
-            self.enqueue(
-                w,
-                &Call::FetchModes {
-                    abha: id_for_abdm.clone(),
-                },
-                Label::new("verify-abha", &[&patient.name]),
-                Some(patient.id),
-                Some(crate::engine::Step::Identity(Step::PullModes {
-                    abha: id_for_abdm.clone(),
-                    number: number.dashed().to_string(),
-                })),
-            )?;
+            if self.gateway.generation() == crate::gateway::Generation::V3 {
+                // v3 verifies the card's demographics by giving the linking token for them.
+                self.ask_linking_token(w, &patient, profile)?;
+            } else {
+                self.enqueue(
+                    w,
+                    &Call::FetchModes {
+                        abha: id_for_abdm.clone(),
+                    },
+                    Label::new("verify-abha", &[&patient.name]),
+                    Some(patient.id),
+                    Some(crate::engine::Step::Identity(Step::PullModes {
+                        abha: id_for_abdm.clone(),
+                        number: number.dashed().to_string(),
+                    })),
+                )?;
+            }
             w.audit(
                 "ABHA card scanned",
                 format!("{} ({})", patient.name, number),
@@ -118,6 +123,7 @@ impl<G: Gateway> Desk<G> {
                     &Call::ShareAnswer {
                         share_request_id: request_id,
                         abha_address: s.abha_address.clone(),
+                        counter: s.counter.clone(),
                         token: None,
                     },
                     Label::new("share-refused", &[]),
@@ -165,6 +171,7 @@ impl<G: Gateway> Desk<G> {
             &Call::ShareAnswer {
                 share_request_id: request_id,
                 abha_address: s.abha_address,
+                counter: s.counter,
                 token: Some(token),
             },
             Label::new("give-token", &[&patient.name, &token]),

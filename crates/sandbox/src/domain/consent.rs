@@ -160,8 +160,8 @@ pub(crate) fn end_artefact(app: &Shared, id: Uuid, status: ConsentStatus) -> Res
 }
 
 pub(crate) fn notify_hip(app: &Shared, artefact: &Artefact, status: ConsentStatus) {
-    let mut detail = artefact.detail.clone();
-    detail.hiu = None;
+    // The HIU stays in the detail for v3, which names it; v0.5's form leaves it out.
+    let detail = artefact.detail.clone();
     let notify = Request::new(consents::hip_notify::Body {
         notification: consents::hip_notify::Notification {
             status,

@@ -149,6 +149,8 @@ pub struct PhoneMessage {
 pub struct Client {
     pub secret: String,
     pub bridge_url: Option<String>,
+    /// The generation its bridge is sent (set by the generation of its calls).
+    pub speaks: abdm::Generation,
     /// Bumped when the secret changes: tokens of an older generation are revoked.
     pub generation: u64,
 }
@@ -245,6 +247,8 @@ pub struct ShareRecord {
 #[derive(Default)]
 pub struct State {
     pub clients: HashMap<String, Client>,
+    /// v3 link-token requests accepted, by (ABHA address, HIP): the repeat guard.
+    pub link_token_asks: HashMap<(String, String), Instant>,
     pub services: HashMap<String, Service>,
     pub residents: HashMap<String, Resident>,
     /// By ABHA number (dashed).

@@ -173,13 +173,13 @@ pub(crate) async fn peer_hip_push(
             .send()
             .await;
         let status = result.as_ref().ok().map(|r| r.status().as_u16());
-        app.log.outbound(
-            "POST",
-            &url_path,
-            hi::transfer::Endpoint::PATH,
-            status,
-            &value,
-        );
+        let operation = match app.speaks(&artefact.hiu_id) {
+            abdm::Generation::V05 => hi::transfer::Endpoint::PATH,
+            abdm::Generation::V3 => abdm::v3::data_flow::transfer::Endpoint::PATH,
+        };
+        let headers = crate::exchange_log::headers_value([("content-type", "application/json")]);
+        app.log
+            .outbound("POST", &url_path, operation, status, headers, &value);
         match status {
             Some(s) if (200..300).contains(&s) => {}
             other => return Err(format!("data push refused by the HIU ({other:?})")),

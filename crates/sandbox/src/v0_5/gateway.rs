@@ -61,7 +61,7 @@ pub fn callback_error(app: &Shared, code: &str, message: &str) -> ErrorBody {
     }
 }
 
-async fn session(State(app): State<Shared>, body: Bytes) -> Response {
+pub(crate) async fn session(State(app): State<Shared>, body: Bytes) -> Response {
     let request: sessions::sessions::Body = match app.parse(&body) {
         Ok(r) => r,
         Err(r) => return r,
@@ -98,11 +98,11 @@ async fn session(State(app): State<Shared>, body: Bytes) -> Response {
     }
 }
 
-async fn certs(State(app): State<Shared>) -> Json<Value> {
+pub(crate) async fn certs(State(app): State<Shared>) -> Json<Value> {
     Json(serde_json::to_value(app.issuer.jwks()).expect("JWKS serializes"))
 }
 
-async fn openid(State(app): State<Shared>) -> Json<Value> {
+pub(crate) async fn openid(State(app): State<Shared>) -> Json<Value> {
     Json(json!({"jwks_uri": format!("{}/gateway/v0.5/certs", app.base_url)}))
 }
 
@@ -110,7 +110,11 @@ async fn heartbeat() -> Json<Value> {
     Json(json!({"timestamp": Timestamp::now(), "status": "UP", "error": null}))
 }
 
-async fn register_bridge(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn register_bridge(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (client, request): (String, sessions::bridges::Body) =
         match app.accept(&headers, &body, false) {
             Ok(x) => x,
@@ -135,7 +139,7 @@ async fn register_bridge(State(app): State<Shared>, headers: HeaderMap, body: By
     accepted()
 }
 
-async fn services(State(app): State<Shared>, headers: HeaderMap) -> Response {
+pub(crate) async fn services(State(app): State<Shared>, headers: HeaderMap) -> Response {
     let client = match app.authorize(&headers, false) {
         Ok(c) => c,
         Err(r) => return r,
@@ -152,7 +156,7 @@ async fn services(State(app): State<Shared>, headers: HeaderMap) -> Response {
 
 /// `POST /v1/bridges/MutipleHRPAddUpdateServices` (ABDM's facility service, spelled as it is):
 /// links a health facility (HFR id) to this bridge as HIP and/or HIU. Answers 200 with a list.
-async fn add_update_services(
+pub(crate) async fn add_update_services(
     State(app): State<Shared>,
     headers: HeaderMap,
     body: Bytes,
@@ -515,7 +519,11 @@ async fn auth_confirm(State(app): State<Shared>, headers: HeaderMap, body: Bytes
     accepted()
 }
 
-async fn add_contexts(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn add_contexts(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (client, request): (String, Request<links::add_contexts::Body>) =
         match app.accept(&headers, &body, true) {
             Ok(x) => x,
@@ -583,7 +591,11 @@ async fn add_contexts(State(app): State<Shared>, headers: HeaderMap, body: Bytes
 
 /// The HIP's answer to a profile share: recorded for the admin view (the PHR app would show the
 /// token number to the patient).
-async fn on_share(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn on_share(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(r) = app.authorize(&headers, true) {
         return r;
     }
@@ -610,7 +622,11 @@ async fn on_share(State(app): State<Shared>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
-async fn sms_notify(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn sms_notify(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (client, request): (String, Request<sms::notify::Body>) =
         match app.accept(&headers, &body, true) {
             Ok(x) => x,

@@ -87,7 +87,7 @@ fn accept<T: serde::de::DeserializeOwned>(
     app.parse(body)
 }
 
-fn invalid_txn(app: &Shared) -> Response {
+pub(crate) fn invalid_txn(app: &Shared) -> Response {
     app.error(
         StatusCode::BAD_REQUEST,
         "ABDM-1030",
@@ -117,7 +117,7 @@ fn otp_failure(app: &Shared, check: OtpCheck) -> Result<(), Response> {
 }
 
 /// Checks the OTP of a journey of the given kind.
-fn check_journey_otp(
+pub(crate) fn check_journey_otp(
     app: &Shared,
     txn_id: &str,
     otp: &str,
@@ -139,7 +139,11 @@ fn check_journey_otp(
     Ok(journey.clone())
 }
 
-async fn generate_otp(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn generate_otp(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     done((|| {
         let request: hid::generate_otp::Body = accept(&app, &headers, &body)?;
         let aadhaar = Aadhaar::parse(&request.aadhaar).map_err(|e| {
@@ -382,7 +386,7 @@ pub fn profile_of(account: &Account) -> hid::Profile {
     }
 }
 
-fn issue_x_token(app: &Shared, number: &str) -> String {
+pub(crate) fn issue_x_token(app: &Shared, number: &str) -> String {
     let token = format!("xtoken.{}", Uuid::new_v4().simple());
     app.state().x_tokens.insert(
         token.clone(),
@@ -488,7 +492,11 @@ async fn search_by_health_id(
     })())
 }
 
-async fn auth_init(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn auth_init(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     done((|| {
         let request: hid::auth_init::Body = accept(&app, &headers, &body)?;
         let mut state = app.state();
@@ -564,7 +572,7 @@ fn confirm_login(app: &Shared, headers: &HeaderMap, body: &Bytes, kind: JourneyK
     }))
 }
 
-async fn confirm_with_aadhaar_otp(
+pub(crate) async fn confirm_with_aadhaar_otp(
     State(app): State<Shared>,
     headers: HeaderMap,
     body: Bytes,
@@ -577,7 +585,7 @@ async fn confirm_with_aadhaar_otp(
     ))
 }
 
-async fn confirm_with_mobile_otp(
+pub(crate) async fn confirm_with_mobile_otp(
     State(app): State<Shared>,
     headers: HeaderMap,
     body: Bytes,

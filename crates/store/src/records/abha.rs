@@ -54,6 +54,10 @@ pub struct AbhaProfile {
     /// A linking-token request waiting for the OTP ABDM sent the patient (its transaction).
     #[serde(default)]
     pub token_otp_txn: Option<String>,
+    /// When a v3 link token was last asked for: ABDM refuses another for the same ABHA within
+    /// about six minutes (`ABDM-1092`), so the desk waits that long.
+    #[serde(default)]
+    pub link_token_asked_at: Option<DateTime<Utc>>,
     /// When ABDM confirmed this profile itself (created or logged in with an OTP); a profile
     /// typed or scanned at the desk is confirmed by its linking token instead.
     #[serde(default)]

@@ -403,6 +403,35 @@ pub mod abha_search {
         spec = DOCS, headers = ABHA);
 }
 
+pub mod phr_search {
+    //! `POST /v3/phr/web/login/abha/search`: an ABHA address's holder, number and the ways to
+    //! log in it allows (the address goes plain, with its `@sbx`/`@abdm`).
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Body {
+        pub abha_address: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Response {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub health_id_number: Option<String>,
+        pub abha_address: String,
+        #[serde(default)]
+        pub auth_methods: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub full_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
+    }
+
+    crate::operation!(Post "/v3/phr/web/login/abha/search", HealthId, Body, response = Response,
+        spec = DOCS, headers = ABHA);
+}
+
 pub mod account {
     //! `GET /v3/profile/account`, with `X-token` (bare): the whole profile.
     use super::*;

@@ -8,7 +8,6 @@ use std::time::Duration;
 use abdm::qr::{AbhaQr, DateOfBirth};
 use abdm_relay::{Clinic, RelayConfig, RelayServer};
 use abdm_sandbox::{Operator, Sandbox, SandboxConfig, DEFAULT_SERVICE_ID};
-use desk_core::gateway::v0_5::V05;
 use desk_core::gateway::LoginMethod;
 use desk_core::{AnyGateway, Desk, DeskConfig, Environment, NewPatient};
 use desk_store::{MemorySecrets, Store};
@@ -43,6 +42,9 @@ pub struct Demo {
     /// key in ABDM_RELAY_KEY) instead of starting one.
     #[arg(long)]
     relay: Option<String>,
+    /// The ABDM generation the desk speaks: `v0.5` or `v3` (what live ABDM serves).
+    #[arg(long, default_value = "v0.5", value_parser = crate::open::parse_generation)]
+    generation: abdm::Generation,
 }
 
 pub(super) fn step(n: u32, text: &str) {
@@ -153,13 +155,21 @@ impl Demo {
 
         let secrets = Arc::new(MemorySecrets::default());
         let store = Store::open(&started.dir.join("desk"), &secrets)?;
+        let (gateway_url, healthid_url) = match self.generation {
+            abdm::Generation::V05 => (
+                format!("{sandbox_base}/gateway"),
+                format!("{sandbox_base}/healthid"),
+            ),
+            abdm::Generation::V3 => (sandbox_base.clone(), format!("{sandbox_base}/abha/api")),
+        };
         let client = abdm::GatewayClient::new(abdm::GatewayConfig {
-            gateway_url: format!("{sandbox_base}/gateway"),
-            healthid_url: format!("{sandbox_base}/healthid"),
+            gateway_url,
+            healthid_url,
             client_id: abdm_sandbox::DEFAULT_CLIENT_ID.into(),
             client_secret: abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
             cm_id: Environment::EmbeddedSandbox.cm_id().into(),
             timeout: Duration::from_secs(10),
+            generation: self.generation,
         });
         let desk = Arc::new(Desk::new(
             DeskConfig {
@@ -168,9 +178,12 @@ impl Demo {
             },
             Arc::new(store),
             secrets,
-            Arc::new(AnyGateway::V05(V05::new(client, DEFAULT_SERVICE_ID))),
+            Arc::new(AnyGateway::new(client, DEFAULT_SERVICE_ID)),
         ));
-        println!("ABDM sandbox at {sandbox_base}, relay at {relay_base}");
+        println!(
+            "ABDM sandbox at {sandbox_base} (ABDM {}), relay at {relay_base}",
+            self.generation.as_str()
+        );
 
         step(1, "Register the clinic with ABDM: facility (HFR id) as HIP and HIU, and the relay as bridge URL");
         desk.register_facility(DEFAULT_SERVICE_ID, "Sandbox Clinic")

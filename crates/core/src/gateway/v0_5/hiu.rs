@@ -139,11 +139,7 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
         ),
         other => unreachable!("{other:?} is prepared by v0_5::prepare"),
     };
-    Prepared {
-        path: path.to_string(),
-        body,
-        acting: Acting::Hiu(service_id.to_string()),
-    }
+    Prepared::new(path, body, Acting::Hiu(service_id.to_string()))
 }
 
 fn notice(
@@ -217,43 +213,46 @@ pub(super) fn read(path: &str, body: &Value) -> Option<Result<Event, String>> {
                     .ok_or_else(|| "on-request names no transaction".to_string())
             })
         }
-        p if p == hi::transfer::Endpoint::PATH => {
-            let push: hi::transfer::Body = match serde_json::from_value(body.clone()) {
-                Ok(p) => p,
-                Err(e) => return Some(Err(format!("unreadable data push: {e}"))),
-            };
-            let entries = push
-                .entries
-                .into_iter()
-                .map(|e| {
-                    Ok(DataEntry {
-                        content: e.content.ok_or_else(|| {
-                            format!(
-                                "{}: entries by link are not fetched; the HIP must send content",
-                                e.care_context_reference
-                            )
-                        })?,
-                        checksum: e.checksum,
-                        care_context: e.care_context_reference,
-                    })
-                })
-                .collect::<Result<Vec<_>, String>>();
-            entries.map(|entries| Event::Request {
-                request_id: push.transaction_id,
-                request: Incoming::DataPushed(Box::new(DataPush {
-                    path_id: None,
-                    page: DataPage {
-                        transaction_id: push.transaction_id,
-                        page_number: push.page_number,
-                        page_count: push.page_count,
-                        entries,
-                        sender_public_key: push.key_material.dh_public_key.key_value,
-                        sender_nonce: push.key_material.nonce,
-                        expiry: push.key_material.dh_public_key.expiry.0,
-                    },
-                })),
-            })
-        }
+        p if p == hi::transfer::Endpoint::PATH => read_push(body),
         _ => return None,
+    })
+}
+
+/// A page pushed to one of our push paths (the same body in v0.5 and v3).
+pub(crate) fn read_push(body: &Value) -> Result<Event, String> {
+    let push: hi::transfer::Body = match serde_json::from_value(body.clone()) {
+        Ok(p) => p,
+        Err(e) => return Err(format!("unreadable data push: {e}")),
+    };
+    let entries = push
+        .entries
+        .into_iter()
+        .map(|e| {
+            Ok(DataEntry {
+                content: e.content.ok_or_else(|| {
+                    format!(
+                        "{}: entries by link are not fetched; the HIP must send content",
+                        e.care_context_reference
+                    )
+                })?,
+                checksum: e.checksum,
+                care_context: e.care_context_reference,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>();
+    entries.map(|entries| Event::Request {
+        request_id: push.transaction_id,
+        request: Incoming::DataPushed(Box::new(DataPush {
+            path_id: None,
+            page: DataPage {
+                transaction_id: push.transaction_id,
+                page_number: push.page_number,
+                page_count: push.page_count,
+                entries,
+                sender_public_key: push.key_material.dh_public_key.key_value,
+                sender_nonce: push.key_material.nonce,
+                expiry: push.key_material.dh_public_key.expiry.0,
+            },
+        })),
     })
 }

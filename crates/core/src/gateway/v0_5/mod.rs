@@ -2,7 +2,7 @@
 //! `abdm`'s wire types. `prepare` writes calls, `read` reads messages, `abha` is the ABHA service.
 
 mod abha;
-mod hiu;
+pub(crate) mod hiu;
 mod prepare;
 mod read;
 
@@ -72,13 +72,15 @@ impl Gateway for V05 {
         self.client.send_json(&prepared.path, &body, &acting).await
     }
 
-    fn read(&self, path: &str, body: &Value) -> Result<Event, String> {
+    fn read(&self, path: &str, _request_id: Option<&str>, body: &Value) -> Result<Event, String> {
+        // v0.5 carries the request id in the body.
         read::read(path, body)
     }
 
     fn abha(&self) -> &HealthIdV1 {
         match &self.abha {
             AnyAbha::V1(h) => h,
+            AnyAbha::V3(_) => unreachable!("a v0.5 gateway holds health id v1"),
         }
     }
 
@@ -97,27 +99,32 @@ impl Gateway for V05 {
     }
 
     fn page_body(&self, page: &DataPage) -> Value {
-        let body = hi::transfer::Body {
-            page_number: page.page_number,
-            page_count: page.page_count,
-            transaction_id: page.transaction_id,
-            entries: page
-                .entries
-                .iter()
-                .map(|e| hi::transfer::Entry {
-                    content: Some(e.content.clone()),
-                    link: None,
-                    media: "application/fhir+json".into(),
-                    checksum: e.checksum.clone(),
-                    care_context_reference: e.care_context.clone(),
-                })
-                .collect(),
-            key_material: KeyMaterial::curve25519(
-                page.sender_public_key.clone(),
-                page.sender_nonce.clone(),
-                abdm::Timestamp::from(page.expiry),
-            ),
-        };
-        serde_json::to_value(body).expect("wire types serialize")
+        page_body(page)
     }
+}
+
+/// One page of a push as the HIU's `dataPushUrl` takes it (the same body in v0.5 and v3).
+pub(crate) fn page_body(page: &DataPage) -> Value {
+    let body = hi::transfer::Body {
+        page_number: page.page_number,
+        page_count: page.page_count,
+        transaction_id: page.transaction_id,
+        entries: page
+            .entries
+            .iter()
+            .map(|e| hi::transfer::Entry {
+                content: Some(e.content.clone()),
+                link: None,
+                media: "application/fhir+json".into(),
+                checksum: e.checksum.clone(),
+                care_context_reference: e.care_context.clone(),
+            })
+            .collect(),
+        key_material: KeyMaterial::curve25519(
+            page.sender_public_key.clone(),
+            page.sender_nonce.clone(),
+            abdm::Timestamp::from(page.expiry),
+        ),
+    };
+    serde_json::to_value(body).expect("wire types serialize")
 }

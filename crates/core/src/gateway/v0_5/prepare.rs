@@ -136,7 +136,7 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
         id: service_id.to_string(),
     };
     let (path, body) = match call {
-        Call::FetchModes { abha } => (
+        Call::FetchModes { abha } | Call::ConnectionProbe { abha } => (
             user_auth::fetch_modes::Endpoint::PATH,
             json(&Request::with_id(
                 request_id,
@@ -207,6 +207,7 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
             patient_reference,
             display,
             contexts: items,
+            ..
         } => (
             links::add_contexts::Endpoint::PATH,
             json(&Request::with_id(
@@ -227,6 +228,7 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
             share_request_id,
             abha_address,
             token,
+            ..
         } => {
             let status = if token.is_some() {
                 profile::on_share::ShareStatus::Success
@@ -363,11 +365,10 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
                 json(&Request::with_id(request_id, body)),
             )
         }
+        Call::GenerateLinkToken { .. } | Call::ContextNotify { .. } => {
+            unreachable!("v3's calls: the flows send them only on v3")
+        }
         hiu => return super::hiu::prepare(service_id, hiu, request_id),
     };
-    Prepared {
-        path: path.to_string(),
-        body,
-        acting: Acting::Hip(service_id.to_string()),
-    }
+    Prepared::new(path, body, Acting::Hip(service_id.to_string()))
 }
