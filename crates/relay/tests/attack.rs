@@ -35,8 +35,13 @@ async fn another_participants_valid_token_is_refused_on_every_callback_route() {
     let gateway = w.gateway_token().await;
     let desk_own = w.client.session_token().await.unwrap();
     let other = w.other_clients_token().await;
+    // Every path the gateway calls on a bridge, in both generations.
+    let paths: Vec<&str> = abdm::v0_5::bridge_paths()
+        .into_iter()
+        .chain(abdm::v3::bridge_paths())
+        .collect();
     // A forged share for a patient of this clinic, by another ABDM client: the attack in the issue.
-    for path in abdm::v0_5::bridge_paths() {
+    for &path in &paths {
         for (who, token) in [
             ("the desk's own client", &desk_own),
             ("another vendor", &other),
@@ -49,7 +54,7 @@ async fn another_participants_valid_token_is_refused_on_every_callback_route() {
         assert_eq!(status, 401, "no token on {path}");
     }
     assert_eq!(w.depth(), 0, "nothing stored for a refused call");
-    for path in abdm::v0_5::bridge_paths() {
+    for &path in &paths {
         let (status, text) = post(&w, path, Some(&gateway), &callback_body().to_string()).await;
         assert_eq!(status, 202, "the gateway on {path}: {text}");
     }

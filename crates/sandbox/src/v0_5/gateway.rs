@@ -534,37 +534,21 @@ pub(crate) async fn add_contexts(
     };
     let link = request.body.link;
     let path = links::on_add_contexts::Endpoint::PATH;
-    let outcome = match app.issuer.verify_link(&link.access_token) {
-        Err(_) => Err(("ABDM-1026", "Invalid link token".to_string())),
-        Ok(claims) if claims.hip_id != service => Err((
-            "ABDM-1063",
-            "HIP id does not match the link token".to_string(),
-        )),
-        Ok(_) if link.patient.care_contexts.is_empty() => Err((
-            "ABDM-9999",
-            "patient care contexts required in the payload".to_string(),
-        )),
-        Ok(claims) => {
-            let mut state = app.state();
-            match state.account_by_id_mut(&claims.sub) {
-                None => Err(("ABDM-1114", "ABHA no longer exists".to_string())),
-                Some(account) => {
-                    let entry = account
-                        .links
-                        .entry(service.clone())
-                        .or_insert_with(|| (link.patient.reference_number.clone(), vec![]));
-                    for cc in &link.patient.care_contexts {
-                        if !entry.1.contains(&cc.reference_number) {
-                            entry.1.push(cc.reference_number.clone());
-                        }
-                    }
-                    Ok(())
-                }
-            }
-        }
-    };
+    let contexts: Vec<String> = link
+        .patient
+        .care_contexts
+        .iter()
+        .map(|c| c.reference_number.clone())
+        .collect();
+    let outcome = link_contexts(
+        &app,
+        &service,
+        &link.access_token,
+        &link.patient.reference_number,
+        &contexts,
+    );
     let callback = match outcome {
-        Ok(()) => Callback::answering(
+        Ok(_) => Callback::answering(
             request.request_id,
             links::on_add_contexts::Body {
                 acknowledgement: Some(links::on_add_contexts::Acknowledgement {
@@ -587,6 +571,47 @@ pub(crate) async fn add_contexts(
         serde_json::to_value(callback).expect("serializes"),
     );
     accepted()
+}
+
+/// Links care contexts with a link token, as both generations do: the token must be valid and
+/// made for this HIP; returns the patient's ABHA address, or ABDM's code and words.
+pub(crate) fn link_contexts(
+    app: &Shared,
+    service: &str,
+    link_token: &str,
+    patient_reference: &str,
+    contexts: &[String],
+) -> Result<String, (&'static str, String)> {
+    let claims = app
+        .issuer
+        .verify_link(link_token)
+        .map_err(|_| ("ABDM-1026", "Invalid link token".to_string()))?;
+    if claims.hip_id != service {
+        return Err((
+            "ABDM-1063",
+            "HIP id does not match the link token".to_string(),
+        ));
+    }
+    if contexts.is_empty() {
+        return Err((
+            "ABDM-9999",
+            "patient care contexts required in the payload".to_string(),
+        ));
+    }
+    let mut state = app.state();
+    let account = state
+        .account_by_id_mut(&claims.sub)
+        .ok_or(("ABDM-1114", "ABHA no longer exists".to_string()))?;
+    let entry = account
+        .links
+        .entry(service.to_string())
+        .or_insert_with(|| (patient_reference.to_string(), vec![]));
+    for cc in contexts {
+        if !entry.1.contains(cc) {
+            entry.1.push(cc.clone());
+        }
+    }
+    Ok(account.address.clone())
 }
 
 /// The HIP's answer to a profile share: recorded for the admin view (the PHR app would show the

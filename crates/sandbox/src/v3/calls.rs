@@ -64,11 +64,6 @@ pub fn counts_agree(groups: &Value) -> bool {
     })
 }
 
-pub fn add_contexts(v3: &Value, link_token: &str) -> Result<Value, String> {
-    let patient = one_patient(&v3["patient"]).ok_or("patient attribute required in the payload")?;
-    Ok(json!({"link": {"accessToken": link_token, "patient": patient}}))
-}
-
 pub fn sms_notify(v3: &Value) -> Result<Value, String> {
     let n = &v3["notification"];
     let phone = n["phoneNo"]

@@ -7,9 +7,9 @@
 mod abha;
 pub mod callbacks;
 mod calls;
-mod link_token;
+mod linking;
 
-pub use link_token::GUARD as LINK_TOKEN_GUARD;
+pub use linking::GUARD as LINK_TOKEN_GUARD;
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
@@ -28,7 +28,6 @@ use crate::v0_5::{consent as cm, gateway as v05};
 
 pub fn routes() -> Router<Shared> {
     let calls = [
-        hip_linking::carecontext::Endpoint::PATH,
         hip_linking::sms_notify::Endpoint::PATH,
         patient_share::on_share::Endpoint::PATH,
         user_linking::on_discover::Endpoint::PATH,
@@ -58,11 +57,15 @@ pub fn routes() -> Router<Shared> {
         )
         .route(
             token::generate_token::Endpoint::PATH,
-            post(link_token::generate),
+            post(linking::generate),
+        )
+        .route(
+            hip_linking::carecontext::Endpoint::PATH,
+            post(linking::carecontext),
         )
         .route(
             hip_linking::context_notify::Endpoint::PATH,
-            post(link_token::context_notify),
+            post(linking::context_notify),
         );
     for path in calls {
         router = router.route(path, post(call));
@@ -71,7 +74,7 @@ pub fn routes() -> Router<Shared> {
 }
 
 /// A missing mandatory header: ABDM's API manager answers an empty 401 with a Basic challenge.
-fn missing_header() -> Response {
+pub(crate) fn missing_header() -> Response {
     let mut r = StatusCode::UNAUTHORIZED.into_response();
     r.headers_mut().insert(
         "www-authenticate",
@@ -226,25 +229,6 @@ async fn call(
     let bad = |message: &str| app.error(StatusCode::BAD_REQUEST, "ABDM-1006", message);
     let path = uri.path();
     let v05 = match path {
-        p if p == hip_linking::carecontext::Endpoint::PATH => {
-            let Some(token) = headers.get("x-link-token").and_then(|v| v.to_str().ok()) else {
-                return missing_header();
-            };
-            if v3["patient"].as_array().is_none_or(Vec::is_empty) {
-                return app.error(
-                    StatusCode::BAD_REQUEST,
-                    "ABDM-9999",
-                    "patient attribute required in the payload",
-                );
-            }
-            if let Some(refused) = link_token::refuse_linking(&app, &client, &headers, &v3, token) {
-                return refused;
-            }
-            match calls::add_contexts(&v3, token) {
-                Ok(b) => b,
-                Err(e) => return bad(&e),
-            }
-        }
         p if p == hip_linking::sms_notify::Endpoint::PATH => match calls::sms_notify(&v3) {
             Ok(b) => b,
             Err(e) => return bad(&e),
@@ -273,9 +257,6 @@ async fn call(
     );
     let (state, h) = (State(app), headers);
     let answer = match path {
-        p if p == hip_linking::carecontext::Endpoint::PATH => {
-            v05::add_contexts(state, h, bytes).await
-        }
         p if p == hip_linking::sms_notify::Endpoint::PATH => v05::sms_notify(state, h, bytes).await,
         p if p == patient_share::on_share::Endpoint::PATH => v05::on_share(state, h, bytes).await,
         p if p == user_linking::on_confirm::Endpoint::PATH => {

@@ -291,8 +291,12 @@ impl Demo {
             mobile_masked: false,
             address: None,
         })?;
+        let how = match self.generation {
+            abdm::Generation::V05 => "fetch-modes → init → confirm",
+            abdm::Generation::V3 => "one link-token request with the card's demographics",
+        };
         println!(
-            "    saved {} at once; verifying with ABDM (fetch-modes → init → confirm)…",
+            "    saved {} at once; verifying with ABDM ({how})…",
             ravi.name
         );
         until("the linking token", || {

@@ -1,6 +1,7 @@
-//! What v3 does in kind differently: the link token for demographics in one call, with the
-//! gateway's repeat guard (`ABDM-1092` within about six minutes of an accepted request for the
-//! same ABHA address and HIP), the checks linking makes of the token, and context notifications.
+//! Linking as v3 does it, differently in kind: the link token for demographics in one call, with
+//! the gateway's repeat guard (`ABDM-1092` within about six minutes of an accepted request for the
+//! same ABHA address and HIP), care contexts linked with the token in a header and grouped by HI
+//! type, and context notifications.
 
 use std::time::{Duration, Instant};
 
@@ -103,35 +104,75 @@ fn same_name(a: &str, b: &str) -> bool {
     words(a) == words(b)
 }
 
-/// Checks v3 linking makes before the contexts are linked: the token names this ABHA address
-/// (`ABDM-1038`) and each group's count is its contexts' (`ABDM-1037`). A refusal is answered by
-/// callback, as ABDM answers it.
-pub fn refuse_linking(
-    app: &Shared,
-    client: &str,
-    headers: &HeaderMap,
-    v3: &Value,
-    link_token: &str,
-) -> Option<Response> {
-    let service = app.acting_service(headers, client)?;
-    let request_id = headers.get("request-id")?.to_str().ok()?.to_string();
-    let refusal = match app.issuer.verify_link(link_token) {
-        Ok(claims) if v3["abhaAddress"].as_str() != Some(claims.sub.as_str()) => {
-            Some(("ABDM-1038", "ABHA address and Link token mismatch"))
+/// `POST /api/hiecm/hip/v3/link/carecontext`: the token from `X-LINK-TOKEN` (bare), the care
+/// contexts grouped by HI type with their counts; linked by the same domain as v0.5's
+/// add-contexts, answered by `on_carecontext`.
+pub async fn carecontext(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let client = match app.authorize(&headers, true) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (request_id, _) = match super::call_headers(&app, &headers) {
+        Ok(h) => h,
+        Err(r) => return r,
+    };
+    let Some(link_token) = headers.get("x-link-token").and_then(|v| v.to_str().ok()) else {
+        return super::missing_header();
+    };
+    let v3: Value = match app.parse(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let groups = v3["patient"].as_array().cloned().unwrap_or_default();
+    if groups.is_empty() {
+        return app.error(
+            axum::http::StatusCode::BAD_REQUEST,
+            "ABDM-9999",
+            "patient attribute required in the payload",
+        );
+    }
+    let Some(service) = app.acting_service(&headers, &client) else {
+        return accepted();
+    };
+    let mut contexts: Vec<String> = Vec::new();
+    for c in groups
+        .iter()
+        .flat_map(|g| g["careContexts"].as_array().cloned().unwrap_or_default())
+    {
+        if let Some(r) = c["referenceNumber"]
+            .as_str()
+            .filter(|r| !contexts.iter().any(|k| k == r))
+        {
+            contexts.push(r.to_string());
         }
-        _ if !super::calls::counts_agree(&v3["patient"]) => {
-            Some(("ABDM-1037", "Counter and care context count mismatch"))
-        }
-        _ => None,
-    }?;
-    let body = error_reply(app, &request_id, refusal.0, refusal.1);
+    }
+    let reference = groups[0]["referenceNumber"].as_str().unwrap_or_default();
+    let named = app.issuer.verify_link(link_token).map(|c| c.sub);
+    let outcome = match named {
+        Ok(sub) if v3["abhaAddress"].as_str() != Some(sub.as_str()) => Err((
+            "ABDM-1038",
+            "ABHA address and Link token mismatch".to_string(),
+        )),
+        _ if !super::calls::counts_agree(&v3["patient"]) => Err((
+            "ABDM-1037",
+            "Counter and care context count mismatch".to_string(),
+        )),
+        _ => crate::v0_5::gateway::link_contexts(&app, &service, link_token, reference, &contexts),
+    };
+    let reply = match outcome {
+        Ok(address) => json!({"abhaAddress": address,
+            "status": hip_linking::on_carecontext::LINKED,
+            "response": {"requestId": request_id}}),
+        // Already linked counts as linked; the domain adds nothing twice.
+        Err((code, message)) => error_reply(&app, &request_id, code, &message),
+    };
     send(
-        app,
+        &app,
         &service,
         hip_linking::on_carecontext::Endpoint::PATH,
-        body,
+        reply,
     );
-    Some(accepted())
+    accepted()
 }
 
 /// `POST /api/hiecm/hip/v3/link/context/notify`: acknowledged when the context is linked to this
