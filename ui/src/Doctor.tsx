@@ -62,6 +62,7 @@ export function Doctor({ data }: { data: Data | null }) {
             <p className="muted" id="chart-abha">
               {chart.patient.abhaNumber ? `ABHA ${chart.patient.abhaNumber}${chart.patient.abhaAddress ? ` · ${chart.patient.abhaAddress}` : ""}` : t("queue.noAbha")}
             </p>
+            {chart.abha?.linkTokenRetryAt && <TokenWait until={chart.abha.linkTokenRetryAt} />}
             {notice && <div id="doctor-notice" className="banner ok" role="status">{notice}</div>}
             {error && <div id="doctor-error" className="banner error" role="alert">{error}</div>}
             <h3>{t("doctor.visits")}</h3>
@@ -217,5 +218,23 @@ function Consultation({ patientId, saved }: { patientId: string; saved: (words: 
       <button id="consultation-save" type="submit">{t("doctor.save")}</button>
       {error && <div id="consultation-error" className="banner error" role="alert">{error}</div>}
     </form>
+  );
+}
+
+/** ABDM refuses another linking-token request for a while (ABDM-1092): how long, to the second. */
+function TokenWait({ until }: { until: string }) {
+  const t = useT();
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const left = Math.max(0, Math.ceil((Date.parse(until) - now) / 1000));
+  if (left === 0) return null;
+  const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  return (
+    <p id="token-wait" className="banner" role="status">
+      {t("doctor.tokenWait", { time: clock })}
+    </p>
   );
 }

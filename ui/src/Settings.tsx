@@ -76,6 +76,18 @@ export function SettingsScreen({ staff, staffChanged }: { staff: StaffState; sta
             ))}
           </select>
         </label>
+        <label>
+          {t("settings.abdmVersion")}
+          <select
+            id="settings-abdm-version"
+            value={draft.abdmVersion ?? ""}
+            onChange={(e) => setDraft({ ...draft, abdmVersion: e.target.value === "" ? null : (e.target.value as "v0.5" | "v3") })}
+          >
+            <option value="">{t("settings.abdmVersion.auto")}</option>
+            <option value="v3">{t("settings.abdmVersion.v3")}</option>
+            <option value="v0.5">{t("settings.abdmVersion.v05")}</option>
+          </select>
+        </label>
         <div className="row">
           <label>
             {t("settings.hipId")}

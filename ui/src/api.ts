@@ -63,6 +63,8 @@ export interface Settings {
   relayUrl: string;
   language: Language;
   camera: string;
+  /** The ABDM generation; null: the environment's own (v3 for ABDM, v0.5 for the embedded sandbox). */
+  abdmVersion: "v0.5" | "v3" | null;
 }
 
 export interface SettingsView {
@@ -298,6 +300,8 @@ export interface AbhaView {
   abhaNumber: string;
   abhaAddress: string | null;
   name: string | null;
+  /** ABDM v3 refuses another linking-token request until then (RFC 3339); null: no wait. */
+  linkTokenRetryAt: string | null;
 }
 
 export interface ScannedProfile {

@@ -134,6 +134,14 @@ impl GatewayClient {
     }
 
     fn unreachable(url: &str, e: reqwest::Error) -> AbdmError {
+        // A request that cannot even be built (a header no HTTP allows) is not the network's
+        // fault, and trying it again will not help.
+        if e.is_builder() {
+            return AbdmError::Unexpected {
+                what: url.to_string(),
+                detail: format!("the request cannot be sent as it is: {e}"),
+            };
+        }
         let detail = if e.is_timeout() {
             "timed out".to_string()
         } else if e.is_connect() {

@@ -22,7 +22,7 @@ fn python_cryptography_opens_what_we_seal_and_we_open_what_it_seals() {
     // As the ABHA service publishes it: base64 DER, read back by the desk.
     let certificate = AbhaPublicKey::from_certificate(&key.public().to_certificate()).unwrap();
     let aadhaar = "999941057058";
-    let sealed = certificate.seal(aadhaar);
+    let sealed = certificate.seal(aadhaar).unwrap();
     assert_eq!(
         base64::engine::general_purpose::STANDARD
             .decode(&sealed)

@@ -186,13 +186,21 @@ fn refused(report: &Value, code: &str) {
 async fn every_document_type_the_consent_allows_reaches_the_peer_hiu_and_validates() {
     let rig = Rig::start(SandboxConfig::default()).await;
     let (_, visits) = linked(&rig, |p| vec![full_visit(p), short_visit(p, "Cough")]).await;
-    // The patient was told by SMS where the records are.
-    let phone = rig
-        .sandbox
-        .operator()
-        .get(&format!("/phone?to={ASHA_MOBILE}"))
-        .await
-        .unwrap();
+    // The patient is told by SMS where the records are (after v3's context notifications,
+    // which go first in the outbox).
+    let mut phone = Value::Null;
+    for _ in 0..200 {
+        phone = rig
+            .sandbox
+            .operator()
+            .get(&format!("/phone?to={ASHA_MOBILE}"))
+            .await
+            .unwrap();
+        if phone.to_string().contains("has records for you") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(phone.to_string().contains("has records for you"), "{phone}");
 
     let all = json!([

@@ -83,8 +83,9 @@ pub(crate) async fn callback(
     };
     let dedupe = match json
         .get("requestId")
-        .map(Value::as_str)
-        .unwrap_or(header_id.as_deref())
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .or(header_id.as_deref())
     {
         Some(id) if id.len() > MAX_REQUEST_ID => {
             return relay.refuse_input(StatusCode::BAD_REQUEST, "requestId is too long")

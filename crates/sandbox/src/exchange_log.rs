@@ -32,6 +32,13 @@ pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
+                // v3 sends the linking OTP as a JSON number (`confirmation.token`).
+                if let Value::Number(_) = v {
+                    if key == "token" || DIGIT_KEYS.contains(&key.as_str()) {
+                        *v = Value::from(999_999);
+                    }
+                    continue;
+                }
                 if let Value::String(s) = v {
                     if TOKEN_KEYS.contains(&key.as_str()) && !s.is_empty() {
                         // Keep public keys (keyValue) visible: they are not secrets.

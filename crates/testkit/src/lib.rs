@@ -105,8 +105,13 @@ pub struct Rig {
 }
 
 impl Rig {
-    /// A rig with fast callbacks.
+    /// A rig with fast callbacks, on the generation the suite runs on ([`generation`]).
     pub async fn start(config: SandboxConfig) -> Self {
+        Self::start_on(generation(), config).await
+    }
+
+    /// A rig with fast callbacks whose desk speaks `generation` (for tests of one generation).
+    pub async fn start_on(generation: abdm::Generation, config: SandboxConfig) -> Self {
         let sandbox = Sandbox::start(SandboxConfig {
             callback_delay: Duration::from_millis(20),
             redelivery_after: Some(Duration::from_millis(600)),
@@ -114,7 +119,7 @@ impl Rig {
         })
         .await
         .expect("the sandbox starts");
-        Self::with_sandbox(sandbox, |c| c).await
+        Self::around(sandbox, generation, |c| c).await
     }
 
     /// A rig around a running sandbox; `tweak` adjusts the desk's configuration.
@@ -122,12 +127,22 @@ impl Rig {
         sandbox: Sandbox,
         tweak: impl FnOnce(DeskConfig) -> DeskConfig,
     ) -> Self {
+        Self::around(sandbox, generation(), tweak).await
+    }
+
+    async fn around(
+        sandbox: Sandbox,
+        generation: abdm::Generation,
+        tweak: impl FnOnce(DeskConfig) -> DeskConfig,
+    ) -> Self {
         let dir = TempDir::new("rig");
         let (relay, relay_config, key) = relay_for(&sandbox, &dir.0.join("relay")).await;
         let secrets = Arc::new(MemorySecrets::default());
-        let desk = Arc::new(desk_on(
-            &sandbox,
-            &dir.0.join("desk"),
+        let store = dir.0.join("desk");
+        let desk = Arc::new(desk_at(
+            sandbox.client_config_for(generation),
+            &sandbox.url(),
+            &store,
             secrets.clone(),
             tweak,
         ));

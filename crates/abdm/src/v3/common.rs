@@ -9,6 +9,43 @@ pub use crate::v0_5::common::{
     Frequency, FrequencyUnit, HiType, KeyMaterial, PatientId, Permission, Purpose,
     RequesterIdentifier,
 };
+
+/// A consent artefact's `permission` as read: `dataEraseAt` and `frequency` may sit beside it
+/// instead (the HIU's `on-fetch`), so both are optional here and read from either place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadPermission {
+    pub access_mode: AccessMode,
+    pub date_range: DateRange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_erase_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<Frequency>,
+}
+
+impl From<Permission> for ReadPermission {
+    fn from(p: Permission) -> Self {
+        Self {
+            access_mode: p.access_mode,
+            date_range: p.date_range,
+            data_erase_at: Some(p.data_erase_at),
+            frequency: Some(p.frequency),
+        }
+    }
+}
+
+/// An optional part a sender may send thin or broken (a consent detail on a revocation): read
+/// when it reads, `None` when it does not, so the rest of the message still counts.
+pub mod lenient {
+    use super::*;
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        Ok(Option::<serde_json::Value>::deserialize(d)?
+            .and_then(|v| serde_json::from_value(v).ok()))
+    }
+}
 pub use crate::Timestamp;
 
 /// `response`: which request a callback (or our answer to one) answers.
@@ -200,7 +237,7 @@ pub struct ConsentDetail {
     pub consent_manager: PatientId,
     pub requester: Requester,
     pub hi_types: Vec<HiType>,
-    pub permission: Permission,
+    pub permission: ReadPermission,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<Timestamp>,
     /// `on-fetch`'s copy beside `permission` (NHA requires it there).
@@ -209,6 +246,18 @@ pub struct ConsentDetail {
     /// `on-fetch`'s copy beside `permission` (NHA requires it there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frequency: Option<Frequency>,
+}
+
+impl ConsentDetail {
+    /// When the data must be erased, from inside `permission` or beside it.
+    pub fn data_erase_at(&self) -> Option<Timestamp> {
+        self.permission.data_erase_at.or(self.data_erase_at)
+    }
+
+    /// How often data may be asked for, from inside `permission` or beside it.
+    pub fn frequency(&self) -> Option<Frequency> {
+        self.permission.frequency.or(self.frequency)
+    }
 }
 
 /// An ABHA number on the wire of linking: NHA declares a 14-digit JSON number; ABDM's pages and

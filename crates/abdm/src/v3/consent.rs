@@ -34,7 +34,13 @@ pub mod hip_notify {
     pub struct Notification {
         pub status: ConsentStatus,
         pub consent_id: Uuid,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// Thin or absent on `REVOKED`/`EXPIRED`: a detail that does not read is `None` then,
+        /// so the revocation itself still counts.
+        #[serde(
+            default,
+            deserialize_with = "crate::v3::common::lenient::deserialize",
+            skip_serializing_if = "Option::is_none"
+        )]
         pub consent_detail: Option<ConsentDetail>,
         /// Base64; its algorithm is unpublished: kept, not verified.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,7 +241,14 @@ pub mod on_fetch {
     #[serde(rename_all = "camelCase")]
     pub struct Artefact {
         pub status: ConsentStatus,
-        pub consent_detail: ConsentDetail,
+        /// May be thin or absent on a denied, expired or revoked artefact.
+        #[serde(
+            default,
+            deserialize_with = "crate::v3::common::lenient::deserialize",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub consent_detail: Option<ConsentDetail>,
+        #[serde(default)]
         pub signature: String,
     }
 

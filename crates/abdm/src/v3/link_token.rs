@@ -17,7 +17,8 @@ pub mod generate_token {
         /// 14 digits, as a JSON number; absent when the address has no number.
         #[serde(default, with = "abha_number", skip_serializing_if = "Option::is_none")]
         pub abha_number: Option<String>,
-        pub abha_address: String,
+        /// `null` when the patient has no ABHA address (NHA requires the key, allows null).
+        pub abha_address: Option<String>,
         /// Letters and `',. -` only.
         pub name: String,
         pub gender: Gender,

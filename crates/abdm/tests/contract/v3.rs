@@ -51,7 +51,7 @@ fn detail(consent_id: Uuid) -> ConsentDetail {
         consent_manager: PatientId { id: "sbx".into() },
         requester: requester(),
         hi_types: vec![HiType::OPConsultation, HiType::Prescription],
-        permission: permission(),
+        permission: permission().into(),
         last_updated: None,
         data_erase_at: None,
         frequency: None,
@@ -128,7 +128,7 @@ pub fn add(ex: &mut Examples) {
     // Link token and HIP-initiated linking.
     ex.add::<link_token::generate_token::Endpoint>(link_token::generate_token::Body {
         abha_number: Some("91-1234-5678-9012".into()),
-        abha_address: "asha.kumari@sbx".into(),
+        abha_address: Some("asha.kumari@sbx".into()),
         name: "Asha Kumari".into(),
         gender: Gender::F,
         year_of_birth: 1990,
@@ -407,14 +407,14 @@ pub fn add(ex: &mut Examples) {
     ex.add::<consent::fetch::Endpoint>(consent::fetch::Body { consent_id });
     let mut fetched = detail(consent_id);
     fetched.last_updated = Some(ts("2026-12-01T09:31:00.000Z"));
-    fetched.data_erase_at = Some(fetched.permission.data_erase_at);
-    fetched.frequency = Some(fetched.permission.frequency);
+    fetched.data_erase_at = fetched.permission.data_erase_at;
+    fetched.frequency = fetched.permission.frequency;
     ex.add::<consent::on_fetch::Endpoint>(Reply::answering(
         answered,
         consent::on_fetch::Body {
             consent: Some(consent::on_fetch::Artefact {
                 status: ConsentStatus::Granted,
-                consent_detail: fetched,
+                consent_detail: Some(fetched),
                 signature: "c2lnbmF0dXJl".into(),
             }),
         },

@@ -220,6 +220,7 @@ impl<G: Gateway> Desk<G> {
                         },
                     )?;
                     self.refused(w, &pending.step, &reason)?;
+                    self.refused_with_code(w, &pending.step, code)?;
                     w.audit("ABDM refused a request", reason, pending.patient_id)?;
                     return Ok(());
                 }

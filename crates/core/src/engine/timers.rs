@@ -86,8 +86,9 @@ impl<G: Gateway> Desk<G> {
         Ok(stale.len())
     }
 
-    /// v3: visits waiting for a linking token that ABDM's repeat guard held back are linked
-    /// once it has passed (a token is asked for again). Returns how many patients were retried.
+    /// v3: visits waiting for a linking token that ABDM's repeat guard held back (or refused
+    /// with `ABDM-1092`) are linked once it has passed: a token is asked for again, once. Any
+    /// other refusal waits for the clinic to fix what ABDM said. Returns how many were retried.
     pub fn ask_again_for_link_tokens(&self) -> Result<usize> {
         let guard = crate::hip::LINK_TOKEN_GUARD;
         let now = Utc::now();
@@ -95,7 +96,7 @@ impl<G: Gateway> Desk<G> {
             .store
             .all::<AbhaProfile>()?
             .into_iter()
-            .filter(|p| p.linking_token.is_none() && p.patient_id.is_some())
+            .filter(|p| p.linking_token.is_none() && p.patient_id.is_some() && p.link_token_wanted)
             .filter(|p| p.link_token_asked_at.is_some_and(|at| now - at >= guard))
             .collect();
         let mut retried = 0;

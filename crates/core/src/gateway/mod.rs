@@ -56,6 +56,9 @@ pub struct Prepared {
     /// v3's `X-LINK-TOKEN` (care-context linking only); scrubbed with the body once sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_token: Option<String>,
+    /// The generation it was written for: a clinic that moves to another sends it no more.
+    #[serde(default)]
+    pub generation: Generation,
 }
 
 impl Prepared {
@@ -66,6 +69,7 @@ impl Prepared {
             body,
             acting,
             link_token: None,
+            generation: Generation::V05,
         }
     }
 }
@@ -160,6 +164,17 @@ impl Gateway for AnyGateway {
         each!(self, g => g.prepare(call, request_id))
     }
     async fn send(&self, prepared: &Prepared, out: Outgoing) -> Result<(), AbdmError> {
+        // A call queued before the clinic changed ABDM version has the other generation's form.
+        if prepared.generation != self.generation() {
+            return Err(AbdmError::Unexpected {
+                what: "a step queued for another ABDM version".into(),
+                detail: format!(
+                    "it was written for ABDM {}, and the clinic now speaks {}: do this step again",
+                    prepared.generation.as_str(),
+                    self.generation().as_str()
+                ),
+            });
+        }
         each!(self, g => g.send(prepared, out).await)
     }
     fn read(&self, path: &str, request_id: Option<&str>, body: &Value) -> Result<Event, String> {

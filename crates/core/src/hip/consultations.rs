@@ -240,21 +240,33 @@ impl<G: Gateway> Desk<G> {
             self.enqueue(w, &call, label, Some(patient.id), Some(step))?;
             return Ok(());
         }
+        let Some(year_of_birth) = patient.year_of_birth else {
+            w.audit(
+                "no linking token asked for: ABDM needs the patient's year of birth",
+                number,
+                Some(patient.id),
+            )?;
+            return Ok(());
+        };
         let now = Utc::now();
         if profile
             .link_token_asked_at
             .is_some_and(|at| now - at < LINK_TOKEN_GUARD)
         {
-            return Ok(()); // A timer asks again once ABDM's guard has passed.
+            // A timer asks once ABDM's guard has passed.
+            profile.link_token_wanted = true;
+            w.put(&profile);
+            return Ok(());
         }
         profile.link_token_asked_at = Some(now);
+        profile.link_token_wanted = false;
         w.put(&profile);
         let call = Call::GenerateLinkToken {
             abha_number: Some(number.clone()),
             abha_address: profile.abha_address.clone(),
             name: patient.name.clone(),
             gender: patient.gender,
-            year_of_birth: patient.year_of_birth.unwrap_or_default(),
+            year_of_birth,
         };
         let label = Label::new("link-token", &[&patient.name]);
         let step = crate::engine::Step::Identity(identity::Step::PullConfirm { abha, number });
@@ -277,25 +289,7 @@ impl<G: Gateway> Desk<G> {
             format!("{} visit(s) of {name}", consultations.len()),
             Some(patient_id),
         )?;
-        // v3 wants each newly linked context announced (its records are there to be asked for).
-        let address = patient.as_ref().and_then(|p| p.abha_address.clone());
-        if let (crate::gateway::Generation::V3, Some(abha_address)) =
-            (self.gateway.generation(), address)
-        {
-            for id in consultations {
-                let Some(c) = w.get::<Consultation>(&Id::uuid(*id))? else {
-                    continue;
-                };
-                let call = Call::ContextNotify {
-                    abha_address: abha_address.clone(),
-                    patient_reference: patient_id.to_string(),
-                    context: context_ref(&c),
-                };
-                let label = Label::new("link-notify", &[&name]);
-                let step = crate::engine::Step::Hip(Step::ContextNotify);
-                self.enqueue(w, &call, label, Some(patient_id), Some(step))?;
-            }
-        }
+        self.announce_linked(w, patient_id, consultations)?;
         if let Some(phone) = patient.and_then(|p| p.mobile) {
             let hip_name = self.clinic_name()?;
             let info = match consultations.len() {
@@ -314,6 +308,39 @@ impl<G: Gateway> Desk<G> {
                 Some(patient_id),
                 Some(crate::engine::Step::Hip(Step::SmsNotify)),
             )?;
+        }
+        Ok(())
+    }
+
+    /// v3 wants each newly linked care context announced (`link/context/notify`: its records
+    /// are there to be asked for), whichever way it was linked.
+    pub(crate) fn announce_linked(
+        &self,
+        w: &mut Writer<'_>,
+        patient_id: Uuid,
+        consultations: &[Uuid],
+    ) -> Result<()> {
+        if self.gateway.generation() != crate::gateway::Generation::V3 {
+            return Ok(());
+        }
+        let Some(patient) = w.get::<Patient>(&Id::uuid(patient_id))? else {
+            return Ok(());
+        };
+        let Some(abha_address) = patient.abha_address.clone() else {
+            return Ok(());
+        };
+        for id in consultations {
+            let Some(c) = w.get::<Consultation>(&Id::uuid(*id))? else {
+                continue;
+            };
+            let call = Call::ContextNotify {
+                abha_address: abha_address.clone(),
+                patient_reference: patient_id.to_string(),
+                context: context_ref(&c),
+            };
+            let label = Label::new("link-notify", &[&patient.name]);
+            let step = crate::engine::Step::Hip(Step::ContextNotify);
+            self.enqueue(w, &call, label, Some(patient_id), Some(step))?;
         }
         Ok(())
     }

@@ -235,26 +235,24 @@ impl<G: Gateway> Desk<G> {
         r: LinkConfirmRequest,
     ) -> Result<()> {
         let result = self.confirm_link(w, &r)?;
+        let visits: Vec<Uuid> = (result.iter().flat_map(|(l, _)| &l.care_contexts))
+            .filter_map(|c| Uuid::parse_str(&c.reference).ok())
+            .collect();
         let (action, detail, patient_id) = match &result {
-            Ok((l, id)) => (
-                "link confirmed with the patient's OTP",
-                format!("{} visit(s) of {} linked", l.care_contexts.len(), l.display),
-                Some(*id),
-            ),
+            Ok((l, id)) => {
+                let detail = format!("{} visit(s) of {} linked", visits.len(), l.display);
+                ("link confirmed with the patient's OTP", detail, Some(*id))
+            }
             Err(e) => ("link OTP refused", e.message.clone(), None),
         };
         w.audit(action, detail, patient_id)?;
-        self.enqueue(
-            w,
-            &Call::OnLinkConfirm {
-                answers: request_id,
-                result: result.map(|(l, _)| l),
-            },
-            "Answer a link confirmation",
-            patient_id,
-            None,
-        )?;
-        Ok(())
+        let answer = Call::OnLinkConfirm {
+            answers: request_id,
+            result: result.map(|(l, _)| l),
+        };
+        self.enqueue(w, &answer, "Answer a link confirmation", patient_id, None)?;
+        // After the answer, so ABDM knows the contexts it is told of.
+        patient_id.map_or(Ok(()), |id| self.announce_linked(w, id, &visits))
     }
 
     fn confirm_link(

@@ -189,6 +189,7 @@ impl<G: Gateway> Desk<G> {
                 token_otp_txn: previous.as_ref().and_then(|p| p.token_otp_txn.clone()),
                 linking_token: previous.and_then(|p| p.linking_token),
                 link_token_asked_at: asked,
+                link_token_wanted: false,
                 confirmed_by_abdm_at: Some(Utc::now()),
                 updated_at: Some(Utc::now()),
             };

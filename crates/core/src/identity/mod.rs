@@ -87,6 +87,49 @@ pub(crate) fn token_expiry(token: &str) -> chrono::DateTime<chrono::Utc> {
 }
 
 impl<G: Gateway> Desk<G> {
+    /// What some of ABDM's refusals mean for a patient's linking token: `ABDM-1092` (asked again
+    /// too soon) is asked once more after the guard; a token ABDM no longer takes
+    /// (`ABDM-1026` invalid, `1038`/`1062`/`1063` not this patient's or HIP's) is dropped, so the
+    /// next link asks for a new one instead of failing with it for months.
+    pub(crate) fn refused_with_code(
+        &self,
+        w: &mut Writer<'_>,
+        step: &crate::engine::Step,
+        code: &str,
+    ) -> Result<()> {
+        use crate::engine::Step as S;
+        let number = match step {
+            S::Identity(Step::PullConfirm { number, .. }) if code == "ABDM-1092" => {
+                if let Some(mut profile) = w.get::<AbhaProfile>(&Id::blind(number))? {
+                    profile.link_token_wanted = true;
+                    w.put(&profile);
+                }
+                return Ok(());
+            }
+            S::Hip(crate::hip::Step::LinkContexts { patient_id, .. })
+                if matches!(code, "ABDM-1026" | "ABDM-1038" | "ABDM-1062" | "ABDM-1063") =>
+            {
+                w.get::<Patient>(&Id::uuid(*patient_id))?
+                    .and_then(|p| p.abha_number)
+            }
+            _ => None,
+        };
+        if let Some(mut profile) = number
+            .map(|n| w.get::<AbhaProfile>(&Id::blind(&n)))
+            .transpose()?
+            .flatten()
+        {
+            profile.linking_token = None;
+            w.put(&profile);
+            w.audit(
+                "linking token dropped: ABDM no longer takes it",
+                code.to_string(),
+                profile.patient_id,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Continues an identity flow with ABDM's answer.
     pub(crate) fn identity_answer(
         &self,

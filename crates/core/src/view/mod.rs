@@ -79,6 +79,9 @@ pub struct AbhaView {
     /// ABDM has confirmed that this ABHA is this patient's (by an OTP, or by the demographic
     /// check that gave a linking token); until then it is only what was typed or scanned.
     pub confirmed: bool,
+    /// v3: ABDM refuses another linking-token request until then (`ABDM-1092`); the desk asks
+    /// again by itself at that time.
+    pub link_token_retry_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl AbhaView {
@@ -96,6 +99,10 @@ impl AbhaView {
                 .is_some_and(|t| t.expires_at > Utc::now()),
             waiting_for_otp: p.token_otp_txn.is_some(),
             confirmed: p.confirmed_by_abdm_at.is_some() || p.linking_token.is_some(),
+            link_token_retry_at: p
+                .link_token_asked_at
+                .map(|at| at + crate::hip::LINK_TOKEN_GUARD)
+                .filter(|at| p.linking_token.is_none() && *at > Utc::now()),
         }
     }
 }

@@ -49,12 +49,13 @@ pub async fn generate(State(app): State<Shared>, headers: HeaderMap, body: Bytes
         return accepted();
     };
     let path = token::on_generate_token::Endpoint::PATH;
-    let key = (request.abha_address.clone(), service.clone());
     let now = Instant::now();
     let outcome = {
         let mut state = app.state();
-        let account = state
-            .account_by_id(&request.abha_address)
+        let account = request
+            .abha_address
+            .as_deref()
+            .and_then(|a| state.account_by_id(a))
             .or_else(|| {
                 request
                     .abha_number
@@ -62,6 +63,14 @@ pub async fn generate(State(app): State<Shared>, headers: HeaderMap, body: Bytes
                     .and_then(|n| state.account_by_id(n))
             })
             .cloned();
+        // The guard is per patient and HIP, whichever of the ABHA's ids named the patient.
+        let key = (
+            account
+                .as_ref()
+                .map(|a| a.address.clone())
+                .unwrap_or_default(),
+            service.clone(),
+        );
         let recent = state
             .link_token_asks
             .get(&key)

@@ -58,6 +58,10 @@ pub struct AbhaProfile {
     /// about six minutes (`ABDM-1092`), so the desk waits that long.
     #[serde(default)]
     pub link_token_asked_at: Option<DateTime<Utc>>,
+    /// A linking token is wanted but ABDM's guard held the request back (or refused it with
+    /// `ABDM-1092`): a timer asks once the guard has passed.
+    #[serde(default)]
+    pub link_token_wanted: bool,
     /// When ABDM confirmed this profile itself (created or logged in with an OTP); a profile
     /// typed or scanned at the desk is confirmed by its linking token instead.
     #[serde(default)]

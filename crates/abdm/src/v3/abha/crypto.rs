@@ -41,9 +41,17 @@ impl AbhaPublicKey {
         let der = STANDARD
             .decode(body)
             .map_err(|e| OaepError::Certificate(e.to_string()))?;
-        RsaPublicKey::from_public_key_der(&der)
-            .map(Self)
-            .map_err(|e| OaepError::Certificate(e.to_string()))
+        let key = RsaPublicKey::from_public_key_der(&der)
+            .map_err(|e| OaepError::Certificate(e.to_string()))?;
+        use rsa::traits::PublicKeyParts;
+        // ABDM's is 4096 bits; anything under 2048 is not a key to trust with an Aadhaar number.
+        if key.size() * 8 < 2048 {
+            return Err(OaepError::Certificate(format!(
+                "a {}-bit key is too weak",
+                key.size() * 8
+            )));
+        }
+        Ok(Self(key))
     }
 
     /// The certificate as the service publishes it.
@@ -56,13 +64,13 @@ impl AbhaPublicKey {
     }
 
     /// Seals `plain` (an Aadhaar number, mobile, ABHA number or OTP) for the ABHA service.
-    pub fn seal(&self, plain: &str) -> String {
+    pub fn seal(&self, plain: &str) -> Result<String, OaepError> {
         let mut rng = rand_core::OsRng;
         let sealed = self
             .0
             .encrypt(&mut rng, Oaep::new::<sha1::Sha1>(), plain.as_bytes())
-            .expect("identifiers and OTPs are far shorter than an OAEP block");
-        STANDARD.encode(sealed)
+            .map_err(|e| OaepError::Certificate(e.to_string()))?;
+        Ok(STANDARD.encode(sealed))
     }
 }
 
@@ -123,12 +131,17 @@ mod tests {
 
     #[test]
     fn sealed_values_open_only_with_oaep_sha1_and_the_right_key() {
-        let key = AbhaPrivateKey::generate(1024);
+        let weak = AbhaPrivateKey::generate(1024);
+        assert!(AbhaPublicKey::from_certificate(&weak.public().to_certificate()).is_err());
+        let key = AbhaPrivateKey::generate(2048);
         let public = AbhaPublicKey::from_certificate(&key.public().to_certificate()).unwrap();
-        let sealed = public.seal("91-1234-5678-9012");
+        let sealed = public.seal("91-1234-5678-9012").unwrap();
         assert_eq!(key.open(&sealed).unwrap(), "91-1234-5678-9012");
         // Randomised padding: the same value never seals the same way twice.
-        assert_ne!(public.seal("123456"), public.seal("123456"));
+        assert_ne!(
+            public.seal("123456").unwrap(),
+            public.seal("123456").unwrap()
+        );
         // PKCS#1 v1.5 is what health id v1 used; ABHA v3 refuses it.
         let v15 = key
             .0
@@ -148,7 +161,7 @@ mod tests {
             .unwrap();
         assert!(key.open(&STANDARD.encode(sha256)).is_err());
         // Another key's ciphertext does not open.
-        assert!(AbhaPrivateKey::generate(1024).open(&sealed).is_err());
+        assert!(AbhaPrivateKey::generate(2048).open(&sealed).is_err());
         assert!(key.open("not base64!").is_err());
         assert!(AbhaPublicKey::from_certificate("bm90IGEga2V5").is_err());
     }

@@ -9,24 +9,10 @@ use abdm::ids::{Aadhaar, AbhaId, Mobile};
 use abdm::v3::abha::{self as m1, journeys, AbhaPublicKey};
 use abdm::v3::headers::{TRANSACTION_ID, X_TOKEN};
 use abdm::{AbdmError, GatewayClient};
-use desk_store::Gender;
+use desk_store::{Gender, Secret};
 
+use super::journey::{same_mobile, Journey, JOURNEY_LIFETIME};
 use crate::gateway::{AbhaAccount, AbhaService, EnrolStep, Found, LoginMethod, Txn};
-
-/// What a journey holds between calls, by the transaction the desk was given.
-#[derive(Default)]
-struct Journey {
-    /// ABDM's current transaction id (each answer may give a new one).
-    txn: String,
-    /// The login id as sent (sealed), to ask for the OTP again.
-    sealed_login_id: Option<String>,
-    /// The OTP request, to ask again.
-    scope: Vec<String>,
-    /// The user's X-token, once ABDM gave it.
-    x_token: Option<String>,
-    /// Whether the enrolment created a new ABHA.
-    new: bool,
-}
 
 /// The ABHA service, v3.
 pub struct AbhaV3 {
@@ -75,11 +61,17 @@ impl AbhaV3 {
                 .map_err(|e| unexpected("the ABHA service's certificate", e.to_string()))?;
             *key = Some(read);
         }
-        Ok(key.as_ref().expect("set above").seal(plain))
+        key.as_ref()
+            .expect("set above")
+            .seal(plain)
+            .map_err(|e| unexpected("the ABHA service's certificate", e.to_string()))
     }
 
+    /// The journeys under way, those abandoned past their lifetime forgotten first.
     fn journeys(&self) -> std::sync::MutexGuard<'_, HashMap<String, Journey>> {
-        self.journeys.lock().expect("ABHA journeys lock")
+        let mut journeys = self.journeys.lock().expect("ABHA journeys lock");
+        journeys.retain(|_, j| j.started.is_none_or(|s| s.elapsed() < JOURNEY_LIFETIME));
+        journeys
     }
 
     fn current(&self, txn: &Txn) -> Result<String, AbdmError> {
@@ -111,6 +103,7 @@ impl AbhaV3 {
         let key = journey.map(|t| t.0.clone()).unwrap_or(sent.txn_id.clone());
         let mut journeys = self.journeys();
         let j = journeys.entry(key.clone()).or_default();
+        j.started.get_or_insert_with(std::time::Instant::now);
         j.txn = sent.txn_id;
         j.sealed_login_id = Some(sealed_login_id);
         j.scope = body.scope;
@@ -124,7 +117,7 @@ impl AbhaV3 {
             let j = journeys
                 .get(&txn.0)
                 .ok_or_else(|| refused("this ABHA step has expired: start again"))?;
-            (j.x_token.clone(), j.new)
+            (j.x_token.as_ref().map(|t| t.expose().to_string()), j.new)
         };
         let token = token.ok_or_else(|| refused("ABDM has not confirmed this ABHA yet"))?;
         let p = self
@@ -154,18 +147,6 @@ impl AbhaV3 {
             pincode: Some(p.pincode).filter(|s| !s.is_empty()),
             new,
         })
-    }
-}
-
-/// Whether the mobile ABDM holds (perhaps masked: `******0903`) is the one typed.
-fn same_mobile(held: Option<&str>, typed: &Mobile) -> bool {
-    let Some(held) = held else { return false };
-    let digits: String = held.chars().filter(char::is_ascii_digit).collect();
-    let typed = typed.digits();
-    if held.contains('*') || held.contains('X') || held.contains('x') {
-        !digits.is_empty() && typed.ends_with(&digits)
-    } else {
-        digits.ends_with(typed)
     }
 }
 
@@ -227,7 +208,7 @@ impl AbhaService for AbhaV3 {
             let mut journeys = self.journeys();
             let j = journeys.entry(txn.0.clone()).or_default();
             j.txn = created.txn_id;
-            j.x_token = Some(created.tokens.token);
+            j.x_token = Some(Secret::new(created.tokens.token));
             j.new = created.is_new;
         }
         if same {
@@ -389,7 +370,7 @@ impl AbhaService for AbhaV3 {
             .token
             .ok_or_else(|| unexpected("the ABHA login", "no user token in the answer"))?;
         if let Some(j) = self.journeys().get_mut(&txn.0) {
-            j.x_token = Some(token);
+            j.x_token = Some(Secret::new(token));
         }
         self.profile(txn).await
     }

@@ -181,11 +181,14 @@ pub(super) fn read(
             let a = b
                 .consent
                 .ok_or("on-fetch with neither an artefact nor an error")?;
-            let d = &a.consent_detail;
+            let d = a
+                .consent_detail
+                .as_ref()
+                .ok_or("on-fetch with an artefact but not its detail")?;
             Ok(Answer::Artefact(Box::new(FetchedArtefact {
                 consent_id: d.consent_id,
                 status: status(a.status),
-                grant: grant(d, &a.signature),
+                grant: grant(d, &a.signature)?,
                 hip_id: d.hip.id.clone(),
                 hip_name: d.hip.name.clone(),
             })))

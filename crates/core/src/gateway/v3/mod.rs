@@ -4,6 +4,7 @@
 
 mod abha;
 mod hiu;
+mod journey;
 mod prepare;
 mod read;
 
@@ -52,7 +53,10 @@ impl Gateway for V3 {
     }
 
     fn prepare(&self, call: &Call, request_id: Uuid) -> Prepared {
-        prepare::prepare(&self.service_id, call, request_id)
+        Prepared {
+            generation: Generation::V3,
+            ..prepare::prepare(&self.service_id, call, request_id)
+        }
     }
 
     async fn send(&self, prepared: &Prepared, out: Outgoing) -> Result<(), AbdmError> {

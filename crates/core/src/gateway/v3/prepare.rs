@@ -71,7 +71,7 @@ pub(super) fn abdm_code(r: &Refusal) -> (String, String) {
         "HIP-1001" => "ABDM-1010",              // more than one patient matches
         "HIP-1002" => "ABDM-1057",              // no such patient, care contexts or link
         "HIP-1003" => "ABDM-1035",              // wrong OTP
-        "HIP-1004" | "HIP-1005" => "ABDM-1056", // link reference no longer valid
+        "HIP-1004" | "HIP-1005" => "ABDM-1017", // the link's transaction is over
         "HIP-1006" => "ABDM-1010",              // nowhere to send the OTP
         "HIP-2001" => "ABDM-1112",              // unknown artefact
         "HIP-2002" => "ABDM-1062",              // consent not granted
@@ -162,7 +162,7 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
         } => {
             let body = link_token::generate_token::Body {
                 abha_number: abha_number.clone(),
-                abha_address: abha_address.clone().unwrap_or_default(),
+                abha_address: abha_address.clone(),
                 name: plain_name(name),
                 gender: wire_gender(*gender),
                 year_of_birth: u32::try_from(*year_of_birth).unwrap_or_default(),
@@ -208,7 +208,15 @@ pub(super) fn prepare(service_id: &str, call: &Call, request_id: Uuid) -> Prepar
                         patient_reference: patient_reference.clone(),
                         care_context_reference: context.reference.clone(),
                     },
-                    hi_types: context.hi_types.iter().filter_map(|t| hi_type(t)).collect(),
+                    hi_types: {
+                        let types: Vec<_> =
+                            context.hi_types.iter().filter_map(|t| hi_type(t)).collect();
+                        if types.is_empty() {
+                            vec![wire::HiType::OPConsultation]
+                        } else {
+                            types
+                        }
+                    },
                     date: abdm::Timestamp::now(),
                     hip: wire::PatientId {
                         id: service_id.to_string(),

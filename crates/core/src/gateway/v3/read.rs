@@ -83,9 +83,16 @@ fn frequency(f: &wire::Frequency) -> Frequency {
     }
 }
 
-/// What an artefact grants, in the flows' words.
-pub(super) fn grant(d: &wire::ConsentDetail, signature: &str) -> ConsentGrant {
-    ConsentGrant {
+/// What an artefact grants, in the flows' words (an artefact that does not say until when or how
+/// often grants nothing readable).
+pub(super) fn grant(d: &wire::ConsentDetail, signature: &str) -> Result<ConsentGrant, String> {
+    let erase_at = d
+        .data_erase_at()
+        .ok_or("a consent artefact without dataEraseAt")?;
+    let f = d
+        .frequency()
+        .ok_or("a consent artefact without its frequency")?;
+    Ok(ConsentGrant {
         patient: d.patient.id.clone(),
         hiu_id: Some(d.hiu.id.clone()),
         requester: Some(d.requester.name.clone()),
@@ -103,10 +110,20 @@ pub(super) fn grant(d: &wire::ConsentDetail, signature: &str) -> ConsentGrant {
         hi_types: d.hi_types.iter().map(|t| format!("{t:?}")).collect(),
         from: d.permission.date_range.from.0,
         to: d.permission.date_range.to.0,
-        erase_at: d.permission.data_erase_at.0,
-        frequency: frequency(&d.permission.frequency),
+        erase_at: erase_at.0,
+        frequency: frequency(&f),
         signature: signature.to_string(),
+    })
+}
+
+/// A linking token as ABDM issues it (a JWT): one that is not is refused here, before it could
+/// stop the outbox as a header nothing can send.
+fn link_token(token: String) -> Result<Secret, String> {
+    let jwt = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
+    if token.is_empty() || token.len() > 8192 || !token.bytes().all(jwt) {
+        return Err("a linking token that is not a JWT".into());
     }
+    Ok(Secret::new(token))
 }
 
 fn identifiers(ids: &[wire::Identifier]) -> Vec<Identifier> {
@@ -148,7 +165,7 @@ pub(super) fn read(path: &str, request_id: Option<&str>, body: &Value) -> Result
                     .link_token
                     .ok_or("on-generate-token with neither a token nor an error")?;
                 Ok(Answer::AuthConfirmed {
-                    link_token: Some(Secret::new(token)),
+                    link_token: Some(link_token(token)?),
                 })
             })
         }
@@ -156,10 +173,16 @@ pub(super) fn read(path: &str, request_id: Option<&str>, body: &Value) -> Result
             let r: wire::Reply<hip_linking::on_carecontext::Body> =
                 serde_json::from_value(body.clone())
                     .map_err(|e| format!("unreadable callback: {e}"))?;
-            let answer = match &r.error {
+            let answer = match (&r.error, r.body.status.as_deref()) {
                 // ABDM-1056 "already linked" is success.
-                Some(e) if e.code.normalized() != "ABDM-1056" => refused(e),
-                _ => Answer::ContextsLinked,
+                (Some(e), _) if e.code.normalized() == "ABDM-1056" => Answer::ContextsLinked,
+                (Some(e), _) => refused(e),
+                (None, Some(hip_linking::on_carecontext::LINKED)) => Answer::ContextsLinked,
+                // "Failed to link care context", or no status at all: not linked.
+                (None, status) => Answer::Refused {
+                    code: "ABDM-9999".into(),
+                    message: status.unwrap_or("no link status in ABDM's answer").into(),
+                },
             };
             Ok(Event::Answer {
                 in_reply_to: r.response.request_id,
@@ -251,7 +274,7 @@ pub(super) fn read(path: &str, request_id: Option<&str>, body: &Value) -> Result
             let n = r.notification;
             let grant = match (n.status, &n.consent_detail) {
                 (wire::ConsentStatus::Granted, Some(d)) => {
-                    Some(grant(d, n.signature.as_deref().unwrap_or_default()))
+                    Some(grant(d, n.signature.as_deref().unwrap_or_default())?)
                 }
                 (wire::ConsentStatus::Granted, None) => {
                     return Err("a granted consent without its detail".into())
