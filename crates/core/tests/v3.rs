@@ -142,3 +142,78 @@ async fn abdm_refuses_a_second_token_for_the_same_patient_within_its_guard_but_n
         .any(|a| a["abhaAddress"] == "ravi.shankar@sbx" && a["linkToken"].is_string()));
     rig.stop().await;
 }
+
+/// What the relay hands the desk, read by v3 as an attacker or a sloppy sender would send it.
+#[test]
+fn v3_messages_are_read_strictly_where_it_matters_and_leniently_where_abdm_is_thin() {
+    use desk_core::gateway::{Answer, Event, Gateway, Incoming};
+    use desk_core::AnyGateway;
+    let client = abdm::GatewayClient::new(abdm::GatewayConfig {
+        gateway_url: "http://127.0.0.1:9".into(),
+        healthid_url: "http://127.0.0.1:9/abha/api".into(),
+        client_id: "c".into(),
+        client_secret: "s".into(),
+        cm_id: "sbx".into(),
+        timeout: Duration::from_secs(1),
+        generation: abdm::Generation::V3,
+    });
+    let gateway = AnyGateway::new(client, DEFAULT_SERVICE_ID);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let consent_id = uuid::Uuid::new_v4();
+    let notify = "/api/v3/consent/request/hip/notify";
+
+    // A revocation whose detail is thin still revokes.
+    let thin = json!({"notification": {"status": "REVOKED", "consentId": consent_id,
+        "consentDetail": {"consentId": consent_id}, "signature": null}});
+    match gateway.read(notify, Some(&request_id), &thin).unwrap() {
+        Event::Request {
+            request: Incoming::Consent(n),
+            ..
+        } => {
+            assert_eq!(n.consent_id, consent_id);
+            assert!(n.grant.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    // A grant without what it grants is not one.
+    let granted = json!({"notification": {"status": "GRANTED", "consentId": consent_id}});
+    assert!(gateway.read(notify, Some(&request_id), &granted).is_err());
+    // A request without its REQUEST-ID, or with one that is not a UUID, names nothing to answer.
+    assert!(gateway.read(notify, None, &thin).is_err());
+    assert!(gateway.read(notify, Some("1; drop"), &thin).is_err());
+
+    // Linking counts only on ABDM's success status (or "already linked").
+    let linking =
+        |body: Value| match gateway.read("/api/v3/link/on_carecontext", Some(&request_id), &body) {
+            Ok(Event::Answer { answer, .. }) => answer,
+            other => panic!("{other:?}"),
+        };
+    let answering = json!({"requestId": uuid::Uuid::new_v4()});
+    assert_eq!(
+        linking(json!({"status": "Successfully Linked care context", "response": answering})),
+        Answer::ContextsLinked
+    );
+    assert!(matches!(
+        linking(json!({"status": "Failed to link care context", "response": answering})),
+        Answer::Refused { .. }
+    ));
+    assert_eq!(
+        linking(
+            json!({"error": {"code": "ABDM-1056: ", "message": "already linked"},
+            "response": answering})
+        ),
+        Answer::ContextsLinked
+    );
+
+    // A linking token that could not travel as a header is refused when read.
+    let token = |t: &str| {
+        gateway.read(
+            "/api/v3/hip/token/on-generate-token",
+            Some(&request_id),
+            &json!({"abhaAddress": "asha.kumari@sbx", "linkToken": t, "response": answering}),
+        )
+    };
+    assert!(token("eyJhbGciOiJSUzUxMiJ9.e30.c2ln").is_ok());
+    assert!(token("eyJ.x.y\r\nX-Evil: 1").is_err());
+    assert!(token(&"a".repeat(10_000)).is_err());
+}
