@@ -78,3 +78,35 @@ async fn new_connection_settings_reconnect_on_the_same_store_and_keep_everything
     assert!(facility.registered);
     session.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clinic_moved_to_abdm_v3_passes_every_step_of_the_connection_test_on_v3() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets: Arc<dyn Secrets> = Arc::new(MemorySecrets::default());
+    let store = Session::open_store(dir.path(), &secrets).unwrap();
+    let session = Session::open_on(dir.path(), secrets.clone(), store.clone())
+        .await
+        .unwrap();
+    assert_eq!(session.settings().generation(), abdm::Generation::V05);
+    let on_v3 = Settings {
+        abdm_version: Some(abdm::Generation::V3),
+        ..session.settings()
+    };
+    assert!(
+        session.settings().reconnects(&on_v3),
+        "a new ABDM version reconnects"
+    );
+    session.save_settings(on_v3).unwrap();
+    session.close().await;
+
+    let session = Session::open_on(dir.path(), secrets, store).await.unwrap();
+    assert_eq!(session.settings().generation(), abdm::Generation::V3);
+    let checks = session.test_connection(|_| {}).await.unwrap();
+    assert!(
+        checks.len() == 5 && checks.iter().all(|c| c.ok),
+        "{checks:?}"
+    );
+    // Everything the desk had is still there: its data does not depend on the generation.
+    assert_eq!(session.find_patients("Sunita").unwrap().len(), 1);
+    session.close().await;
+}

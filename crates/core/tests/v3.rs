@@ -217,3 +217,71 @@ fn v3_messages_are_read_strictly_where_it_matters_and_leniently_where_abdm_is_th
     assert!(token("eyJ.x.y\r\nX-Evil: 1").is_err());
     assert!(token(&"a".repeat(10_000)).is_err());
 }
+
+#[tokio::test]
+async fn repeated_refusals_block_that_abha_address_only() {
+    let dir = TempDir::new("v3-block");
+    let log = dir.path().join("exchange.jsonl");
+    let rig = Rig::start_on(
+        abdm::Generation::V3,
+        SandboxConfig {
+            exchange_log: Some(log.clone()),
+            ..SandboxConfig::default()
+        },
+    )
+    .await;
+    let client = abdm::GatewayClient::new(rig.sandbox.client_config_for(abdm::Generation::V3));
+    let hip = abdm::client::Acting::Hip(DEFAULT_SERVICE_ID.into());
+    let path = <abdm::v3::link_token::generate_token::Endpoint as abdm::Operation>::PATH;
+    let ask = |address: &str, name: &str, gender: &str, year: u32| json!({"abhaAddress": address, "name": name, "gender": gender, "yearOfBirth": year});
+    // Someone keeps asking with the wrong year of birth; then with the right one.
+    let wrong = ask("asha.kumari@sbx", "Asha Kumari", "F", 1991);
+    let right = ask("asha.kumari@sbx", "Asha Kumari", "F", 1990);
+    let others = ask("ravi.shankar@sbx", "Ravi Shankar", "M", 1978);
+    for body in [&wrong, &wrong, &wrong, &wrong, &wrong, &right, &others] {
+        let call = abdm::V3Call {
+            request_id: uuid::Uuid::new_v4(),
+            timestamp: abdm::Timestamp::now(),
+            acting: &hip,
+            link_token: None,
+        };
+        client.send_v3(path, body, &call).await.unwrap();
+        // In order: each answered before the next is asked.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    let answers = || -> Vec<Value> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["operation"] == "/api/v3/hip/token/on-generate-token")
+            .map(|l| l["body"].clone())
+            .collect()
+    };
+    eventually("seven answers", || answers().len() == 7).await;
+    let code = |a: &Value| {
+        a["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .trim_end_matches(": ")
+            .to_string()
+    };
+    let answers = answers();
+    let codes: Vec<String> = answers.iter().map(code).collect();
+    assert_eq!(
+        codes[..6],
+        [
+            "ABDM-1207",
+            "ABDM-1207",
+            "ABDM-1207",
+            "ABDM-1207",
+            "ABDM-1022",
+            "ABDM-1027"
+        ],
+        "{answers:?}"
+    );
+    // The right details no longer help Asha today; Ravi is not affected.
+    assert_eq!(answers[6]["abhaAddress"], "ravi.shankar@sbx");
+    assert!(answers[6]["linkToken"].is_string(), "{answers:?}");
+    rig.stop().await;
+}

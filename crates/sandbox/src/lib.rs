@@ -1,5 +1,6 @@
-//! Our offline ABDM: a faithful simulator of the v0.5 gateway, the ABHA service (health id v1), the
-//! consent manager acting for patients, and a peer HIP and HIU. It is the desk app's embedded default
+//! Our offline ABDM: a faithful simulator of the gateway, the ABHA service and the consent manager
+//! acting for patients, in both generations at once (v0.5 with health id v1; HIECM v3 with ABHA v3,
+//! in `v3`, over the same domain), and a peer HIP and HIU. It is the desk app's embedded default
 //! (so a clinic can try every flow without credentials) and the peer every test talks to.
 //!
 //! Like ABDM, every gateway write answers 202 and the result arrives later as a callback to the
@@ -8,8 +9,9 @@
 //! black-holed services, redelivery) are injected by configuration or `PUT /admin/faults`, and every
 //! exchange can be written to a JSONL exchange log.
 //!
-//! Layout of the URL space: `/gateway/…` (gateway), `/healthid/…` (ABHA service), `/peer-hiu/…` (the
-//! peer HIU's data-push URL), `/phone` and `/admin/…` (the simulated patient and the operator).
+//! Layout of the URL space: `/gateway/…` (gateway v0.5), `/healthid/…` (ABHA service v1),
+//! `/api/hiecm/…` (HIECM v3), `/abha/api/…` (ABHA v3), `/peer-hiu/…` (the peer HIU's data-push URL),
+//! `/phone` and `/admin/…` (the simulated patient and the operator).
 
 // Handlers return `Result<_, axum::Response>` so that an error reply short-circuits with `?`; the
 // response is large, and that is fine on this path.

@@ -249,6 +249,10 @@ pub struct State {
     pub clients: HashMap<String, Client>,
     /// v3 link-token requests accepted, by (ABHA address, HIP): the repeat guard.
     pub link_token_asks: HashMap<(String, String), Instant>,
+    /// v3 linking requests refused, by ABHA address: too many and the address is blocked.
+    pub link_refusals: HashMap<String, Vec<Instant>>,
+    /// ABHA addresses blocked from linking (`ABDM-1027`), until when.
+    pub link_blocked: HashMap<String, Instant>,
     pub services: HashMap<String, Service>,
     pub residents: HashMap<String, Resident>,
     /// By ABHA number (dashed).

@@ -20,6 +20,44 @@ use crate::app::{accepted, Shared};
 /// How long the gateway refuses another token for the same patient and HIP (observed 362–374 s).
 pub const GUARD: Duration = Duration::from_secs(368);
 
+/// Refused token requests for one ABHA address within [`REFUSALS_WINDOW`] before the gateway
+/// says "too many" (`ABDM-1022`) and blocks the address (`ABDM-1027`) for [`BLOCK`]; observed
+/// with about 5 token requests (20 links) in 25 minutes.
+const REFUSALS_BEFORE_BLOCK: usize = 5;
+const REFUSALS_WINDOW: Duration = Duration::from_secs(25 * 60);
+const BLOCK: Duration = Duration::from_secs(24 * 3600);
+
+/// Counts a refusal for `address`: the one that reaches the limit is `ABDM-1022`, and the address
+/// is blocked from then on (other patients at the same HIP are not).
+fn count_refusal(
+    state: &mut crate::domain::state::State,
+    address: &str,
+    now: Instant,
+    refusal: (&'static str, &'static str),
+) -> (&'static str, &'static str) {
+    let recent = state.link_refusals.entry(address.to_string()).or_default();
+    recent.retain(|at| now.duration_since(*at) < REFUSALS_WINDOW);
+    recent.push(now);
+    if recent.len() >= REFUSALS_BEFORE_BLOCK {
+        state.link_blocked.insert(address.to_string(), now + BLOCK);
+        return ("ABDM-1022", "Too many requests");
+    }
+    refusal
+}
+
+/// Whether `address` is blocked from linking now.
+fn blocked(state: &crate::domain::state::State, address: &str, now: Instant) -> bool {
+    state
+        .link_blocked
+        .get(address)
+        .is_some_and(|until| now < *until)
+}
+
+const BLOCKED: (&str, &str) = (
+    "ABDM-1027",
+    "You are blocked. Please try again after 24 hours.",
+);
+
 fn error_reply(app: &Shared, request_id: &str, code: &str, message: &str) -> Value {
     json!({"response": {"requestId": request_id},
         "error": {"code": app.code(code), "message": message}})
@@ -75,7 +113,14 @@ pub async fn generate(State(app): State<Shared>, headers: HeaderMap, body: Bytes
             .link_token_asks
             .get(&key)
             .is_some_and(|at| now.duration_since(*at) < app.config.link_token_guard);
-        match account {
+        let asked = request.abha_address.clone().unwrap_or_default();
+        let address = if key.0.is_empty() {
+            asked
+        } else {
+            key.0.clone()
+        };
+        let outcome = match account {
+            _ if blocked(&state, &address, now) => Err(BLOCKED),
             _ if recent => Err(("ABDM-1092", "Duplicate Link token request")),
             None => Err(("ABDM-1114", "User not found")),
             Some(a) if a.gender != format!("{:?}", request.gender) => {
@@ -91,6 +136,12 @@ pub async fn generate(State(app): State<Shared>, headers: HeaderMap, body: Bytes
                 state.link_token_asks.insert(key, now);
                 Ok(a.address)
             }
+        };
+        match outcome {
+            Err(refusal) if refusal != BLOCKED => {
+                Err(count_refusal(&mut state, &address, now, refusal))
+            }
+            other => other,
         }
     };
     let reply = match outcome {
@@ -157,7 +208,10 @@ pub async fn carecontext(State(app): State<Shared>, headers: HeaderMap, body: By
     }
     let reference = groups[0]["referenceNumber"].as_str().unwrap_or_default();
     let named = app.issuer.verify_link(link_token).map(|c| c.sub);
+    let address = v3["abhaAddress"].as_str().unwrap_or_default();
+    let is_blocked = blocked(&app.state(), address, Instant::now());
     let outcome = match named {
+        _ if is_blocked => Err((BLOCKED.0, BLOCKED.1.to_string())),
         Ok(sub) if v3["abhaAddress"].as_str() != Some(sub.as_str()) => Err((
             "ABDM-1038",
             "ABHA address and Link token mismatch".to_string(),
