@@ -515,6 +515,45 @@ async fn link_finish(
         .await?)
 }
 
+/// ABDM v3: an ABHA found by the patient's mobile number (one mobile may hold several).
+#[tauri::command]
+async fn link_start_by_mobile(app: State<'_, App>, mobile: String) -> Answer<String> {
+    let session = app.session_for(Need::Desk).await?;
+    Ok(session.desk().link_start_by_mobile(&mobile).await?.0)
+}
+
+/// The mobile's OTP: the ABHAs on it, for the patient to choose.
+#[tauri::command]
+async fn link_mobile_accounts(
+    app: State<'_, App>,
+    txn: String,
+    otp: String,
+) -> Answer<Vec<desk_core::gateway::AccountChoice>> {
+    let session = app.session_for(Need::Desk).await?;
+    Ok(session.desk().link_mobile_accounts(&Txn(txn), &otp).await?)
+}
+
+#[tauri::command]
+async fn link_finish_choice(
+    app: State<'_, App>,
+    txn: String,
+    abha_number: String,
+    patient_id: uuid::Uuid,
+) -> Answer<desk_core::view::AbhaView> {
+    let session = app.session_for(Need::Desk).await?;
+    let desk = session.desk();
+    Ok(desk
+        .link_finish_choice(&Txn(txn), &abha_number, patient_id)
+        .await?)
+}
+
+/// ABDM v3: the ABHA of an Aadhaar number, by an OTP to the Aadhaar-linked mobile.
+#[tauri::command]
+async fn link_start_by_aadhaar(app: State<'_, App>, aadhaar: String) -> Answer<String> {
+    let session = app.session_for(Need::Desk).await?;
+    Ok(session.desk().link_start_by_aadhaar(&aadhaar).await?.0)
+}
+
 /// The sign-in screen: who is signed in (no one once the screen locked), who may sign in, and
 /// the desk's language.
 #[derive(Serialize)]
@@ -803,6 +842,10 @@ fn try_main() -> Result<(), Box<dyn std::error::Error>> {
             link_search,
             link_start,
             link_finish,
+            link_start_by_mobile,
+            link_mobile_accounts,
+            link_finish_choice,
+            link_start_by_aadhaar,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))?;
     Ok(())

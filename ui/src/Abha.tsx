@@ -1,12 +1,12 @@
 import { useEffect, useState } from "react";
-import { api, errorWords, type LoginMethod, type Patient } from "./api";
+import { api, errorWords, type AccountChoice, type LoginMethod, type Patient } from "./api";
 import { useT } from "./i18n";
 import { checkAadhaar, checkMobile, checkOtp } from "./validate";
 
 // ABDM allows another OTP after a wait; the button shows how long.
 const RESEND_WAIT_S = 60;
 
-type Step = "aadhaar" | "otp" | "mobileOtp" | "address" | "linkId" | "linkOtp" | "done";
+type Step = "aadhaar" | "otp" | "mobileOtp" | "address" | "linkId" | "linkOtp" | "linkChoose" | "done";
 
 // Create an ABHA with Aadhaar OTP (with the mobile branch), or link one the patient has.
 export function AbhaDialog({ patient, close }: { patient: Patient; close: (done: boolean) => void }) {
@@ -22,6 +22,10 @@ export function AbhaDialog({ patient, close }: { patient: Patient; close: (done:
   const [address, setAddress] = useState("");
   const [linkId, setLinkId] = useState("");
   const [method, setMethod] = useState<LoginMethod>("MobileOtp");
+  // Linking by a mobile number (ABDM v3): the ABHAs on it, and the one chosen.
+  const [byMobile, setByMobile] = useState(false);
+  const [choices, setChoices] = useState<AccountChoice[]>([]);
+  const [choice, setChoice] = useState("");
   const [result, setResult] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -92,9 +96,36 @@ export function AbhaDialog({ patient, close }: { patient: Patient; close: (done:
       setStep("done");
     });
 
-  const findAbha = () =>
+  const findAbha = () => {
+    const digits = linkId.replace(/[\s-]/g, "");
+    // Ten digits: the patient's mobile; twelve: their Aadhaar number (ABDM v3 finds the ABHA).
+    if (/^\d{10}$/.test(digits)) {
+      return run(async () => {
+        setTxn(await api.linkStartByMobile(digits));
+        setByMobile(true);
+        setOtp("");
+        setStep("linkOtp");
+      });
+    }
+    if (/^\d{12}$/.test(digits)) {
+      return (
+        check(checkAadhaar(digits, t)) &&
+        run(async () => {
+          setTxn(await api.linkStartByAadhaar(digits));
+          setLinkId(""); // The Aadhaar number is not kept on screen once the OTP is sent.
+          setMethod("AadhaarOtp");
+          setByMobile(false);
+          setOtp("");
+          setStep("linkOtp");
+        })
+      );
+    }
+    return findByAbha();
+  };
+  const findByAbha = () =>
     check(linkId.trim() ? null : t("abha.idNeeded")) &&
     run(async () => {
+      setByMobile(false);
       const found = await api.linkSearch(linkId.trim());
       const chosen = found.methods.includes(method) ? method : found.methods[0];
       setMethod(chosen);
@@ -106,7 +137,22 @@ export function AbhaDialog({ patient, close }: { patient: Patient; close: (done:
   const finishLink = () =>
     check(checkOtp(otp, t)) &&
     run(async () => {
+      if (byMobile) {
+        const list = await api.linkMobileAccounts(txn, otp.trim());
+        setOtp("");
+        setChoices(list);
+        setChoice(list[0]?.abhaNumber ?? "");
+        setStep("linkChoose");
+        return;
+      }
       const abha = await api.linkFinish(txn, otp.trim(), method, patient.id);
+      setResult(`${abha.abhaNumber} · ${abha.abhaAddress ?? ""}`);
+      setStep("done");
+    });
+  const finishChoice = () =>
+    check(choice ? null : t("abha.chooseNeeded")) &&
+    run(async () => {
+      const abha = await api.linkFinishChoice(txn, choice, patient.id);
       setResult(`${abha.abhaNumber} · ${abha.abhaAddress ?? ""}`);
       setStep("done");
     });
@@ -209,6 +255,20 @@ export function AbhaDialog({ patient, close }: { patient: Patient; close: (done:
             <p className="muted">{t("abha.otpSent")}</p>
             {otpField}
             <button id="abha-link-finish" disabled={busy} onClick={finishLink}>{t("abha.verify")}</button>
+          </>
+        )}
+        {step === "linkChoose" && (
+          <>
+            <p className="muted">{t("abha.choose", { name: patient.name })}</p>
+            <div id="abha-choices" role="radiogroup">
+              {choices.map((c) => (
+                <label key={c.abhaNumber} className="choice">
+                  <input type="radio" name="abha-choice" value={c.abhaNumber} checked={choice === c.abhaNumber} onChange={() => setChoice(c.abhaNumber)} />
+                  {c.name ?? ""} · {c.abhaNumber}{c.abhaAddress ? ` · ${c.abhaAddress}` : ""}
+                </label>
+              ))}
+            </div>
+            <button id="abha-choose-finish" disabled={busy} onClick={finishChoice}>{t("abha.chooseFinish")}</button>
           </>
         )}
         {step === "done" && (

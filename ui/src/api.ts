@@ -282,6 +282,11 @@ export const api = {
   linkSearch: (id: string) => invoke<Found>("link_search", { id }),
   linkStart: (id: string, method: LoginMethod) => invoke<string>("link_start", { id, method }),
   linkFinish: (txn: string, otp: string, method: LoginMethod, patientId: string) => invoke<AbhaView>("link_finish", { txn, otp, method, patientId }),
+  linkStartByMobile: (mobile: string) => invoke<string>("link_start_by_mobile", { mobile }),
+  linkMobileAccounts: (txn: string, otp: string) => invoke<AccountChoice[]>("link_mobile_accounts", { txn, otp }),
+  linkFinishChoice: (txn: string, abhaNumber: string, patientId: string) =>
+    invoke<AbhaView>("link_finish_choice", { txn, abhaNumber, patientId }),
+  linkStartByAadhaar: (aadhaar: string) => invoke<string>("link_start_by_aadhaar", { aadhaar }),
 };
 
 export interface Printed {
@@ -294,6 +299,13 @@ export type LoginMethod = "MobileOtp" | "AadhaarOtp";
 export interface Found {
   name: string;
   methods: LoginMethod[];
+}
+
+/** One of the ABHAs on a mobile number (ABDM v3 login by mobile). */
+export interface AccountChoice {
+  abhaNumber: string;
+  abhaAddress: string | null;
+  name: string | null;
 }
 
 export interface AbhaView {

@@ -42,6 +42,22 @@ impl AbhaService for NoAbha {
     async fn enrol_resend_otp(&self, _: &Txn) -> Result<Txn, AbdmError> {
         Err(unsupported())
     }
+    async fn login_mobile_request_otp(&self, _: &Mobile) -> Result<Txn, AbdmError> {
+        Err(unsupported())
+    }
+    async fn login_mobile_verify_otp(
+        &self,
+        _: &Txn,
+        _: &str,
+    ) -> Result<Vec<desk_core::gateway::AccountChoice>, AbdmError> {
+        Err(unsupported())
+    }
+    async fn login_mobile_choose(&self, _: &Txn, _: &str) -> Result<AbhaAccount, AbdmError> {
+        Err(unsupported())
+    }
+    async fn login_aadhaar_request_otp(&self, _: &Aadhaar) -> Result<Txn, AbdmError> {
+        Err(unsupported())
+    }
     async fn enrol_verify_aadhaar_otp(
         &self,
         _: &Txn,

@@ -285,3 +285,82 @@ async fn repeated_refusals_block_that_abha_address_only() {
     assert!(answers[6]["linkToken"].is_string(), "{answers:?}");
     rig.stop().await;
 }
+
+#[tokio::test]
+async fn an_abha_is_linked_by_mobile_number_choosing_among_the_mobiles_abhas_or_by_aadhaar() {
+    let rig = Rig::start_on(abdm::Generation::V3, SandboxConfig::default()).await;
+    let new = |name: &str| {
+        rig.desk
+            .register_patient(desk_core::NewPatient {
+                name: name.into(),
+                gender: "F".into(),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    // By mobile: the OTP to that mobile, then the patient says which of its ABHAs is theirs.
+    let fatima = new("Fatima Begum");
+    let txn = rig.desk.link_start_by_mobile("9900112233").await.unwrap();
+    let otp = rig.otp(&txn.0).await;
+    let choices = rig.desk.link_mobile_accounts(&txn, &otp).await.unwrap();
+    let theirs = choices
+        .iter()
+        .find(|c| c.abha_address.as_deref() == Some("fatima.begum@sbx"))
+        .unwrap_or_else(|| panic!("{choices:?}"))
+        .abha_number
+        .clone();
+    // An ABHA that is not on this mobile cannot be chosen.
+    assert!(rig
+        .desk
+        .link_finish_choice(&txn, "91-1234-5678-9012", fatima.id)
+        .await
+        .is_err());
+    let linked = rig
+        .desk
+        .link_finish_choice(&txn, &theirs, fatima.id)
+        .await
+        .unwrap();
+    assert_eq!(linked.abha_number, theirs);
+    assert_eq!(linked.abha_address.as_deref(), Some("fatima.begum@sbx"));
+
+    // By Aadhaar number: the OTP to the Aadhaar-linked mobile.
+    let asha = new("Asha Kumari");
+    let txn = rig
+        .desk
+        .link_start_by_aadhaar("999941057058")
+        .await
+        .unwrap();
+    let otp = rig.otp(&txn.0).await;
+    let linked = rig
+        .desk
+        .link_finish(
+            &txn,
+            &otp,
+            desk_core::gateway::LoginMethod::AadhaarOtp,
+            asha.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked.abha_number, "91-1234-5678-9012");
+    // A mobile with no ABHA on it: ABDM says so, in words.
+    let err = rig
+        .desk
+        .link_start_by_mobile("9811122233")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("ABDM-1114") || err.to_string().contains("No ABHA"),
+        "{err}"
+    );
+    rig.stop().await;
+
+    // v0.5's ABHA service has neither journey: the desk says so before calling anyone.
+    let rig = Rig::start_on(abdm::Generation::V05, SandboxConfig::default()).await;
+    let err = rig
+        .desk
+        .link_start_by_mobile("9900112233")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ABDM v3"), "{err}");
+    rig.stop().await;
+}

@@ -71,6 +71,18 @@ pub struct Found {
     pub methods: Vec<LoginMethod>,
 }
 
+/// One of the ABHAs on a mobile number, to choose from after a mobile login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountChoice {
+    /// Dashed.
+    pub abha_number: String,
+    /// `name@suffix`.
+    pub abha_address: Option<String>,
+    /// The holder's name.
+    pub name: Option<String>,
+}
+
 /// After the Aadhaar OTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolStep {
@@ -126,6 +138,29 @@ pub trait AbhaService: Send + Sync + 'static {
         otp: &str,
         method: LoginMethod,
     ) -> impl Future<Output = Result<AbhaAccount, AbdmError>> + Send;
+    /// Sends a login OTP to a mobile number (one mobile may hold several ABHAs).
+    fn login_mobile_request_otp(
+        &self,
+        mobile: &Mobile,
+    ) -> impl Future<Output = Result<Txn, AbdmError>> + Send;
+    /// Verifies it: the ABHAs on that mobile, to choose from.
+    fn login_mobile_verify_otp(
+        &self,
+        txn: &Txn,
+        otp: &str,
+    ) -> impl Future<Output = Result<Vec<AccountChoice>, AbdmError>> + Send;
+    /// The chosen ABHA's account.
+    fn login_mobile_choose(
+        &self,
+        txn: &Txn,
+        abha_number: &str,
+    ) -> impl Future<Output = Result<AbhaAccount, AbdmError>> + Send;
+    /// Sends a login OTP to the Aadhaar-linked mobile of the ABHA of an Aadhaar number (then
+    /// [`AbhaService::login_verify_otp`] with the Aadhaar OTP).
+    fn login_aadhaar_request_otp(
+        &self,
+        aadhaar: &Aadhaar,
+    ) -> impl Future<Output = Result<Txn, AbdmError>> + Send;
 }
 
 /// An ABHA service chosen at run time.
@@ -187,5 +222,21 @@ impl AbhaService for AnyAbha {
         method: LoginMethod,
     ) -> Result<AbhaAccount, AbdmError> {
         each!(self, s => s.login_verify_otp(txn, otp, method).await)
+    }
+    async fn login_mobile_request_otp(&self, mobile: &Mobile) -> Result<Txn, AbdmError> {
+        each!(self, s => s.login_mobile_request_otp(mobile).await)
+    }
+    async fn login_mobile_verify_otp(
+        &self,
+        txn: &Txn,
+        otp: &str,
+    ) -> Result<Vec<AccountChoice>, AbdmError> {
+        each!(self, s => s.login_mobile_verify_otp(txn, otp).await)
+    }
+    async fn login_mobile_choose(&self, txn: &Txn, number: &str) -> Result<AbhaAccount, AbdmError> {
+        each!(self, s => s.login_mobile_choose(txn, number).await)
+    }
+    async fn login_aadhaar_request_otp(&self, aadhaar: &Aadhaar) -> Result<Txn, AbdmError> {
+        each!(self, s => s.login_aadhaar_request_otp(aadhaar).await)
     }
 }

@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-pub use abha::{AbhaAccount, AbhaService, AnyAbha, EnrolStep, Found, LoginMethod, Txn};
+pub use abha::{
+    AbhaAccount, AbhaService, AccountChoice, AnyAbha, EnrolStep, Found, LoginMethod, Txn,
+};
 pub use call::{AuthMode, Call, ContextRef};
 pub use event::{Answer, Event, Incoming, SharedProfile};
 

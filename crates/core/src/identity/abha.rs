@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::desk::Desk;
 use crate::error::{DeskError, Result};
-use crate::gateway::{AbhaAccount, AbhaService, Found, Gateway, LoginMethod, Txn};
+use crate::gateway::{AbhaAccount, AbhaService, AccountChoice, Found, Gateway, LoginMethod, Txn};
 use crate::view::AbhaView;
 
 impl<G: Gateway> Desk<G> {
@@ -143,6 +143,69 @@ impl<G: Gateway> Desk<G> {
             .login_verify_otp(txn, &otp, method)
             .await?;
         self.attach_account(patient_id, &account, "existing ABHA linked")
+    }
+
+    /// Starts linking an ABHA found by the patient's mobile number (ABDM v3: one mobile may hold
+    /// several ABHAs; the OTP goes to that mobile).
+    pub async fn link_start_by_mobile(&self, mobile: &str) -> Result<Txn> {
+        self.needs_v3("Linking by mobile number")?;
+        let mobile = Mobile::parse(mobile)?;
+        Ok(self
+            .gateway
+            .abha()
+            .login_mobile_request_otp(&mobile)
+            .await?)
+    }
+
+    /// The mobile's OTP: the ABHAs on it, for the patient to say which is theirs.
+    pub async fn link_mobile_accounts(&self, txn: &Txn, otp: &str) -> Result<Vec<AccountChoice>> {
+        let otp = abdm::ids::check_otp(otp)?;
+        Ok(self
+            .gateway
+            .abha()
+            .login_mobile_verify_otp(txn, &otp)
+            .await?)
+    }
+
+    /// Links the ABHA the patient chose among their mobile's.
+    pub async fn link_finish_choice(
+        &self,
+        txn: &Txn,
+        abha_number: &str,
+        patient_id: Uuid,
+    ) -> Result<AbhaView> {
+        let number = AbhaNumber::parse(abha_number)?;
+        let account = self
+            .gateway
+            .abha()
+            .login_mobile_choose(txn, number.dashed())
+            .await?;
+        self.attach_account(
+            patient_id,
+            &account,
+            "existing ABHA linked (found by mobile)",
+        )
+    }
+
+    /// Starts linking the ABHA of an Aadhaar number: an OTP to the Aadhaar-linked mobile, then
+    /// [`Desk::link_finish`] with [`LoginMethod::AadhaarOtp`] (ABDM v3).
+    pub async fn link_start_by_aadhaar(&self, aadhaar: &str) -> Result<Txn> {
+        self.needs_v3("Linking by Aadhaar number")?;
+        let aadhaar = Aadhaar::parse(aadhaar)?;
+        Ok(self
+            .gateway
+            .abha()
+            .login_aadhaar_request_otp(&aadhaar)
+            .await?)
+    }
+
+    fn needs_v3(&self, what: &str) -> Result<()> {
+        if self.gateway.generation() == crate::gateway::Generation::V05 {
+            return Err(DeskError::Input(format!(
+                "{what} needs ABDM v3 (Clinic settings → ABDM version); with v0.5 use the ABHA number or address"
+            )));
+        }
+        Ok(())
     }
 
     /// Stores an ABHA on a patient, refusing one that belongs to another patient here.

@@ -259,6 +259,8 @@ pub struct State {
     pub accounts: BTreeMap<String, Account>,
     pub journeys: HashMap<String, Journey>,
     pub x_tokens: HashMap<String, (String, Instant)>,
+    /// ABHA v3 T-tokens of mobile logins: token → (mobile, until when).
+    pub t_tokens: HashMap<String, (String, Instant)>,
     pub auth_transactions: HashMap<String, AuthTransaction>,
     pub phone: Vec<PhoneMessage>,
     pub consent_requests: HashMap<Uuid, ConsentRequestRecord>,

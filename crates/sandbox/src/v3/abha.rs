@@ -52,6 +52,10 @@ pub fn routes() -> Router<Shared> {
             post(login_request_otp),
         )
         .route(&at(m1::login_verify::Endpoint::PATH), post(login_verify))
+        .route(
+            &at(m1::login_verify_user::Endpoint::PATH),
+            post(verify_user),
+        )
         .route(&at(m1::phr_search::Endpoint::PATH), post(phr_search))
         .route(&at(m1::account::Endpoint::PATH), get(account))
 }
@@ -393,13 +397,33 @@ async fn login_request_otp(State(app): State<Shared>, headers: HeaderMap, body: 
     let run = async {
         let r: m1::OtpRequest = accept(&app, &headers, &body)?;
         let plain = open(&r.login_id)?;
-        if r.login_hint != "abha-number" {
-            return Err(field("loginHint", "Invalid Login Hint"));
-        }
-        // The number must come dashed: 14 bare digits are refused (observed).
-        if plain.len() != 17 || AbhaNumber::parse(&plain).is_err() {
-            return Err(field("loginId", "LoginId is invalid"));
-        }
+        let not_found = || {
+            app.error(
+                StatusCode::NOT_FOUND,
+                "ABDM-1114",
+                "No ABHA user registered with this login id.",
+            )
+        };
+        let plain = match r.login_hint.as_str() {
+            // The number must come dashed: 14 bare digits are refused (observed).
+            "abha-number" if plain.len() == 17 && AbhaNumber::parse(&plain).is_ok() => plain,
+            "abha-number" => return Err(field("loginId", "LoginId is invalid")),
+            "aadhaar" => {
+                let aadhaar =
+                    Aadhaar::parse(&plain).map_err(|_| field("loginId", "LoginId is invalid"))?;
+                let state = app.state();
+                let account = state
+                    .account_by_aadhaar(aadhaar.digits())
+                    .ok_or_else(not_found)?;
+                account.number.clone()
+            }
+            "mobile" => {
+                let mobile =
+                    Mobile::parse(&plain).map_err(|_| field("loginId", "LoginId is invalid"))?;
+                return mobile_login_otp(&app, mobile.digits()).ok_or_else(not_found);
+            }
+            _ => return Err(field("loginHint", "Invalid Login Hint")),
+        };
         let method = if r.otp_system == "aadhaar" {
             "AADHAAR_OTP"
         } else {
@@ -428,14 +452,22 @@ async fn login_verify(State(app): State<Shared>, headers: HeaderMap, body: Bytes
         let r: m1::login_verify::Body = accept(&app, &headers, &body)?;
         let otp = open(&r.auth_data.otp.otp_value)?;
         let txn = r.auth_data.otp.txn_id.clone();
-        let (kind, number) = {
+        let (kind, number, mobile) = {
             let state = app.state();
             let j = state
                 .journeys
                 .get(&txn)
                 .ok_or_else(|| field("txnId", "Invalid Transaction Id"))?;
-            (j.kind, j.account.clone().unwrap_or_default())
+            (
+                j.kind,
+                j.account.clone().unwrap_or_default(),
+                j.mobile.clone(),
+            )
         };
+        if let (JourneyKind::LoginMobileOtp, true, Some(mobile)) = (kind, number.is_empty(), mobile)
+        {
+            return mobile_login_verify(&app, &txn, &otp, &mobile);
+        }
         let v1_body = json!({"otp": otp, "txnId": txn});
         let answer = if kind == JourneyKind::LoginAadhaarOtp {
             v1_call(&app, &headers, v1::confirm_with_aadhaar_otp, v1_body).await?
@@ -515,6 +547,110 @@ async fn account(State(app): State<Shared>, headers: HeaderMap) -> Response {
             status: "ACTIVE".into(),
         })
         .into_response())
+    };
+    run().unwrap_or_else(|r| r)
+}
+
+/// How long a mobile login's T-token picks an account.
+const T_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// A mobile login: an OTP to the mobile, if any ABHA is on it.
+fn mobile_login_otp(app: &Shared, mobile: &str) -> Option<Response> {
+    let mut state = app.state();
+    if !state.accounts.values().any(|a| a.mobile == mobile) {
+        return None;
+    }
+    let txn = uuid::Uuid::new_v4().to_string();
+    let otp = app.new_otp();
+    state.send_sms(
+        mobile,
+        format!("{} is your OTP to log in to your ABHA.", otp.code),
+        Some(otp.code.clone()),
+        Some(txn.clone()),
+    );
+    state.journeys.insert(
+        txn.clone(),
+        crate::domain::state::Journey {
+            kind: JourneyKind::LoginMobileOtp,
+            aadhaar: None,
+            account: None,
+            otp: Some(otp),
+            otp_sends: 1,
+            aadhaar_verified: false,
+            mobile: Some(mobile.to_string()),
+            mobile_verified: false,
+            created: std::time::Instant::now(),
+        },
+    );
+    let message = format!("OTP sent to {}", masked(mobile));
+    Some(
+        Json(m1::OtpSent {
+            txn_id: txn,
+            message,
+        })
+        .into_response(),
+    )
+}
+
+/// A mobile login's OTP checked: a T-token and the ABHAs on that mobile to choose from.
+fn mobile_login_verify(app: &Shared, txn: &str, otp: &str, mobile: &str) -> Outcome {
+    v1::check_journey_otp(app, txn, otp, &[JourneyKind::LoginMobileOtp])?;
+    let mut state = app.state();
+    state.journeys.remove(txn);
+    let token = format!("ttoken.{}", uuid::Uuid::new_v4().simple());
+    let until = std::time::Instant::now() + T_TOKEN_TTL;
+    state
+        .t_tokens
+        .insert(token.clone(), (mobile.to_string(), until));
+    let accounts: Vec<Value> = state
+        .accounts
+        .values()
+        .filter(|a| a.mobile == mobile)
+        .map(|a| {
+            json!({"ABHANumber": a.number, "preferredAbhaAddress": a.address,
+            "name": a.name, "gender": a.gender})
+        })
+        .collect();
+    Ok(Json(
+        json!({"txnId": txn, "authResult": "success", "message": "OTP verified successfully",
+        "token": token, "expiresIn": T_TOKEN_TTL.as_secs(), "accounts": accounts}),
+    )
+    .into_response())
+}
+
+/// `POST /v3/profile/login/verify/user` with `T-token: Bearer …`: the ABHA chosen among the
+/// mobile's, and the user's token for it.
+async fn verify_user(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let run = || -> Outcome {
+        let r: m1::login_verify_user::Body = accept(&app, &headers, &body)?;
+        let token = headers
+            .get("t-token")
+            .and_then(|v| v.to_str().ok())
+            .map(|t| t.trim().trim_start_matches("Bearer ").trim().to_string())
+            .ok_or_else(|| StatusCode::UNAUTHORIZED.into_response())?;
+        let (mobile, until) =
+            app.state().t_tokens.get(&token).cloned().ok_or_else(|| {
+                app.error(StatusCode::UNAUTHORIZED, "ABDM-1129", "Invalid T-Token")
+            })?;
+        if std::time::Instant::now() > until {
+            return Err(app.error(StatusCode::UNAUTHORIZED, "ABDM-1128", "T-Token Expired"));
+        }
+        let number = AbhaNumber::parse(&r.abha_number)
+            .map_err(|_| field("ABHANumber", "Invalid ABHA Number"))?;
+        let mine = app
+            .state()
+            .accounts
+            .get(number.dashed())
+            .is_some_and(|a| a.mobile == mobile);
+        if !mine {
+            return Err(app.error(
+                StatusCode::UNAUTHORIZED,
+                "ABDM-1129",
+                "This ABHA is not one of this mobile's",
+            ));
+        }
+        app.state().t_tokens.remove(&token);
+        Ok(Json(tokens(&app, number.dashed())).into_response())
     };
     run().unwrap_or_else(|r| r)
 }

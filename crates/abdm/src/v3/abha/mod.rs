@@ -493,6 +493,9 @@ pub mod journeys {
     /// Login by ABHA number, OTP to the ABHA's mobile.
     pub const LOGIN_ABHA_NUMBER: (&[&str], &str, &str) =
         (&["abha-login", "mobile-verify"], "abha-number", "abdm");
+    /// Login by ABHA number, OTP to the Aadhaar-linked mobile.
+    pub const LOGIN_ABHA_NUMBER_AADHAAR: (&[&str], &str, &str) =
+        (&["abha-login", "aadhaar-verify"], "abha-number", "aadhaar");
     /// Login by mobile number.
     pub const LOGIN_MOBILE: (&[&str], &str, &str) =
         (&["abha-login", "mobile-verify"], "mobile", "abdm");

@@ -7,7 +7,7 @@ use abdm::ids::{Aadhaar, AbhaId, Mobile};
 use abdm::{AbdmError, GatewayClient};
 use desk_store::Gender;
 
-use crate::gateway::{AbhaAccount, AbhaService, EnrolStep, Found, LoginMethod, Txn};
+use crate::gateway::{AbhaAccount, AbhaService, AccountChoice, EnrolStep, Found, LoginMethod, Txn};
 
 /// The ABHA service, health id v1.
 pub struct HealthIdV1 {
@@ -189,5 +189,33 @@ impl AbhaService for HealthIdV1 {
             .call::<hid::account_profile::Endpoint>(&(), Some(&token.token))
             .await?;
         Ok(account(profile))
+    }
+
+    async fn login_mobile_request_otp(&self, _: &Mobile) -> Result<Txn, AbdmError> {
+        Err(not_in_v1("login by mobile number"))
+    }
+
+    async fn login_mobile_verify_otp(
+        &self,
+        _: &Txn,
+        _: &str,
+    ) -> Result<Vec<AccountChoice>, AbdmError> {
+        Err(not_in_v1("login by mobile number"))
+    }
+
+    async fn login_mobile_choose(&self, _: &Txn, _: &str) -> Result<AbhaAccount, AbdmError> {
+        Err(not_in_v1("login by mobile number"))
+    }
+
+    async fn login_aadhaar_request_otp(&self, _: &Aadhaar) -> Result<Txn, AbdmError> {
+        Err(not_in_v1("login by Aadhaar number"))
+    }
+}
+
+/// A v3 journey health id v1 does not have (the desk offers it only on v3).
+fn not_in_v1(what: &str) -> AbdmError {
+    AbdmError::Unexpected {
+        what: what.into(),
+        detail: "ABDM v0.5's ABHA service (health id v1) has no such journey: use the ABHA number or address".into(),
     }
 }

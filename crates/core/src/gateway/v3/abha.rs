@@ -12,7 +12,7 @@ use abdm::{AbdmError, GatewayClient};
 use desk_store::{Gender, Secret};
 
 use super::journey::{same_mobile, Journey, JOURNEY_LIFETIME};
-use crate::gateway::{AbhaAccount, AbhaService, EnrolStep, Found, LoginMethod, Txn};
+use crate::gateway::{AbhaAccount, AbhaService, AccountChoice, EnrolStep, Found, LoginMethod, Txn};
 
 /// The ABHA service, v3.
 pub struct AbhaV3 {
@@ -21,7 +21,7 @@ pub struct AbhaV3 {
     journeys: Mutex<HashMap<String, Journey>>,
 }
 
-fn unexpected(what: &str, detail: impl Into<String>) -> AbdmError {
+pub(super) fn unexpected(what: &str, detail: impl Into<String>) -> AbdmError {
     AbdmError::Unexpected {
         what: what.into(),
         detail: detail.into(),
@@ -32,7 +32,7 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-fn refused(message: &str) -> AbdmError {
+pub(super) fn refused(message: &str) -> AbdmError {
     AbdmError::Rejected {
         status: 422,
         code: None,
@@ -41,6 +41,10 @@ fn refused(message: &str) -> AbdmError {
 }
 
 impl AbhaV3 {
+    pub(super) fn client(&self) -> &GatewayClient {
+        &self.client
+    }
+
     pub(crate) fn new(client: Arc<GatewayClient>) -> Self {
         Self {
             client,
@@ -50,7 +54,7 @@ impl AbhaV3 {
     }
 
     /// Seals `plain` to the service's certificate (read once, then kept).
-    async fn seal(&self, plain: &str) -> Result<String, AbdmError> {
+    pub(super) async fn seal(&self, plain: &str) -> Result<String, AbdmError> {
         let mut key = self.key.lock().await;
         if key.is_none() {
             let cert = self
@@ -68,13 +72,13 @@ impl AbhaV3 {
     }
 
     /// The journeys under way, those abandoned past their lifetime forgotten first.
-    fn journeys(&self) -> std::sync::MutexGuard<'_, HashMap<String, Journey>> {
+    pub(super) fn journeys(&self) -> std::sync::MutexGuard<'_, HashMap<String, Journey>> {
         let mut journeys = self.journeys.lock().expect("ABHA journeys lock");
         journeys.retain(|_, j| j.started.is_none_or(|s| s.elapsed() < JOURNEY_LIFETIME));
         journeys
     }
 
-    fn current(&self, txn: &Txn) -> Result<String, AbdmError> {
+    pub(super) fn current(&self, txn: &Txn) -> Result<String, AbdmError> {
         self.journeys()
             .get(&txn.0)
             .map(|j| j.txn.clone())
@@ -82,7 +86,7 @@ impl AbhaV3 {
     }
 
     /// Sends an OTP request and starts (or continues) the journey `txn`.
-    async fn request_otp<O>(
+    pub(super) async fn request_otp<O>(
         &self,
         journey: Option<&Txn>,
         sealed_login_id: String,
@@ -111,7 +115,7 @@ impl AbhaV3 {
     }
 
     /// The profile of the journey's user.
-    async fn profile(&self, txn: &Txn) -> Result<AbhaAccount, AbdmError> {
+    pub(super) async fn profile(&self, txn: &Txn) -> Result<AbhaAccount, AbdmError> {
         let (token, new) = {
             let journeys = self.journeys();
             let j = journeys
@@ -313,33 +317,7 @@ impl AbhaService for AbhaV3 {
     }
 
     async fn login_request_otp(&self, id: &AbhaId, method: LoginMethod) -> Result<Txn, AbdmError> {
-        // An address logs in by its number (the search names it).
-        let number = match id {
-            AbhaId::Number(n) => n.dashed().to_string(),
-            AbhaId::Address(a) => {
-                let body = m1::phr_search::Body {
-                    abha_address: a.as_str().to_string(),
-                };
-                let found = self
-                    .client
-                    .call_v3::<m1::phr_search::Endpoint>(&body, &[])
-                    .await?;
-                found
-                    .health_id_number
-                    .ok_or_else(|| refused("this ABHA address has no ABHA number to log in with"))?
-            }
-        };
-        let journey = match method {
-            LoginMethod::MobileOtp => journeys::LOGIN_ABHA_NUMBER,
-            LoginMethod::AadhaarOtp => (
-                &["abha-login", "aadhaar-verify"][..],
-                "abha-number",
-                "aadhaar",
-            ),
-        };
-        let sealed = self.seal(&number).await?;
-        self.request_otp::<m1::login_request_otp::Endpoint>(None, sealed, journey)
-            .await
+        self.login_otp(id, method).await
     }
 
     async fn login_verify_otp(
@@ -348,30 +326,35 @@ impl AbhaService for AbhaV3 {
         otp: &str,
         _: LoginMethod,
     ) -> Result<AbhaAccount, AbdmError> {
-        let (current, scope) = {
-            let journeys = self.journeys();
-            let j = journeys
-                .get(&txn.0)
-                .ok_or_else(|| refused("this ABHA step has expired: start again"))?;
-            (j.txn.clone(), j.scope.clone())
-        };
-        let body = m1::login_verify::Body {
-            scope,
-            auth_data: m1::AuthData::otp(current, self.seal(otp).await?, None),
-        };
-        let verified = self
-            .client
-            .call_v3::<m1::login_verify::Endpoint>(&body, &[])
-            .await?;
-        if verified.auth_result != "success" {
-            return Err(refused(&verified.message));
-        }
-        let token = verified
-            .token
-            .ok_or_else(|| unexpected("the ABHA login", "no user token in the answer"))?;
-        if let Some(j) = self.journeys().get_mut(&txn.0) {
-            j.x_token = Some(Secret::new(token));
-        }
+        let token = self.verify_login(txn, otp).await?.token;
+        let token =
+            token.ok_or_else(|| unexpected("the ABHA login", "no user token in the answer"))?;
+        self.keep_user_token(txn, token);
         self.profile(txn).await
+    }
+
+    async fn login_mobile_request_otp(&self, mobile: &Mobile) -> Result<Txn, AbdmError> {
+        let sealed = self.seal(mobile.digits()).await?;
+        self.request_otp::<m1::login_request_otp::Endpoint>(None, sealed, journeys::LOGIN_MOBILE)
+            .await
+    }
+
+    async fn login_mobile_verify_otp(
+        &self,
+        txn: &Txn,
+        otp: &str,
+    ) -> Result<Vec<AccountChoice>, AbdmError> {
+        self.mobile_accounts(txn, otp).await
+    }
+
+    async fn login_mobile_choose(&self, txn: &Txn, number: &str) -> Result<AbhaAccount, AbdmError> {
+        self.choose_account(txn, number).await?;
+        self.profile(txn).await
+    }
+
+    async fn login_aadhaar_request_otp(&self, aadhaar: &Aadhaar) -> Result<Txn, AbdmError> {
+        let sealed = self.seal(aadhaar.digits()).await?;
+        self.request_otp::<m1::login_request_otp::Endpoint>(None, sealed, journeys::LOGIN_AADHAAR)
+            .await
     }
 }

@@ -18,6 +18,8 @@ pub(super) struct Journey {
     pub(super) sealed_login_id: Option<String>,
     /// The OTP request, to ask again.
     pub(super) scope: Vec<String>,
+    /// After a mobile login, the token that picks one of the mobile's ABHAs (zeroed when dropped).
+    pub(super) t_token: Option<Secret>,
     /// The user's X-token, once ABDM gave it (zeroed when dropped).
     pub(super) x_token: Option<Secret>,
     /// Whether the enrolment created a new ABHA.

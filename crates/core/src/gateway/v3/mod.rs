@@ -5,6 +5,7 @@
 mod abha;
 mod hiu;
 mod journey;
+mod login;
 mod prepare;
 mod read;
 
