@@ -249,6 +249,49 @@ const scenarios = {
     await s.click("#line-toggle");
   },
 
+  // A clinic moved to ABDM v3 (what ABDM serves today) in its settings: the whole connection test
+  // passes on v3, and an ABHA is linked by the patient's mobile number, choosing among its ABHAs.
+  async abdmV3(s, shot) {
+    await s.click("#nav-settings");
+    await s.find("#settings-abdm-version");
+    await s.script(
+      "const el = document.querySelector('#settings-abdm-version');" +
+        "Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, 'v3');" +
+        "el.dispatchEvent(new Event('change', { bubbles: true }));",
+    );
+    await s.click("#settings-save");
+    await s.find("#notice");
+    await s.until("the desk on v3", async () => {
+      const r = await s.invoke("reception");
+      return r && !r.error;
+    }, 60000);
+    await s.click("#test-connection");
+    await s.until("the test's outcome", async () => (await s.text("#test-result")).length > 0, 60000);
+    const checks = await s.script("return [...document.querySelectorAll('#connection-checks li')].map(li => li.dataset.step + ':' + li.dataset.ok).join(' ')");
+    if (checks !== "credentials:true facility:true bridge:true relay:true callback:true") throw new Error(`on v3 the checks read ${checks}`);
+    await shot("connection");
+    const sandbox = await s.invoke("sandbox_url");
+    await s.click("#nav-reception");
+    await walkIn(s, { name: "Fatima Begum", gender: "F", yob: "1988" });
+    await s.until("the walk-in in the queue", async () => (await s.text("#queue tbody")).includes("Fatima Begum"));
+    await s.click("#queue tbody tr .link-abha");
+    await s.click("#abha-mode-link");
+    await s.type("#abha-link-id", "9900112233");
+    const seen = await phoneCount(sandbox);
+    await s.click("#abha-link-send");
+    const sms = await nextOtp(sandbox, seen);
+    await s.type("#abha-otp", sms.otp);
+    await s.click("#abha-link-finish");
+    await s.until("the mobile's ABHAs", async () => (await s.text("#abha-choices")).includes("fatima.begum@sbx"));
+    await shot("choose");
+    await s.script("[...document.querySelectorAll('#abha-choices label')].find(l => l.textContent.includes('fatima.begum@sbx')).querySelector('input').click()");
+    await s.click("#abha-choose-finish");
+    const result = await s.until("the ABHA", async () => s.text("#abha-result"));
+    if (!result.includes("fatima.begum@sbx")) throw new Error(`linked ${result}`);
+    await s.click("#abha-close");
+    await s.until("the ABHA in the queue", async () => (await s.text("#queue tbody")).includes("fatima.begum@sbx"));
+  },
+
   async consultation(s, shot) {
     await walkIn(s, { name: "Ravi Shankar", gender: "M", yob: "1978", abha: "91-5555-0000-1234" });
     await s.until("the walk-in in the queue", async () => (await s.text("#queue tbody")).includes("Ravi Shankar"));
