@@ -219,6 +219,8 @@ pub struct JwksVerifier {
     keys: RwLock<Arc<HashMap<String, DecodingKey>>>,
     /// Held by the one fetch in flight; its value is when the last fetch was tried.
     fetch: tokio::sync::Mutex<Option<Instant>>,
+    /// v3 serves its JWKS only behind a session bearer: the client that gets one.
+    session: Option<Arc<crate::GatewayClient>>,
 }
 
 impl JwksVerifier {
@@ -236,7 +238,15 @@ impl JwksVerifier {
             refetch_interval: Duration::from_secs(10),
             keys: RwLock::new(Arc::new(HashMap::new())),
             fetch: tokio::sync::Mutex::new(None),
+            session: None,
         })
+    }
+
+    /// Fetches the keys with `client`'s session bearer and v3's headers (ABDM v3 serves
+    /// `/api/hiecm/gateway/v3/certs` to no one else).
+    pub fn with_session(mut self, client: crate::GatewayClient) -> Self {
+        self.session = Some(Arc::new(client));
+        self
     }
 
     /// Changes the minimum time between fetches (tests rotate keys quickly).
@@ -285,9 +295,20 @@ impl JwksVerifier {
     }
 
     async fn fetch_jwks(&self) -> Result<certs::Response, JwtError> {
-        let response = self
-            .http
-            .get(&self.jwks_url)
+        let mut request = self.http.get(&self.jwks_url);
+        if let Some(client) = &self.session {
+            use crate::v3::headers::{REQUEST_ID, TIMESTAMP, X_CM_ID};
+            let token = client
+                .session_token()
+                .await
+                .map_err(|e| JwtError::KeysUnavailable(e.to_string()))?;
+            request = request
+                .bearer_auth(token)
+                .header(REQUEST_ID, uuid::Uuid::new_v4().to_string())
+                .header(TIMESTAMP, crate::Timestamp::now().to_string())
+                .header(X_CM_ID, &client.config().cm_id);
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| JwtError::KeysUnavailable(e.to_string()))?;

@@ -151,8 +151,11 @@ pub struct RelayConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// Where the mailboxes are kept.
     pub data_dir: std::path::PathBuf,
-    /// The gateway's JWKS (`…/gateway/v0.5/certs`).
+    /// The gateway's JWKS (`…/gateway/v0.5/certs`, or v3's `…/api/hiecm/gateway/v3/certs`).
     pub jwks_url: String,
+    /// For v3's JWKS, served only behind a session bearer: an ABDM client the relay gets one
+    /// with (its host is the JWKS URL's origin).
+    pub jwks_client: Option<JwksClient>,
     /// The issuer callback tokens must carry; by default the central-registry realm on the JWKS's
     /// origin.
     pub jwt_issuer: Option<String>,
@@ -186,6 +189,42 @@ pub struct RelayConfig {
     pub erase_within: Duration,
 }
 
+/// The ABDM client a relay fetches v3's JWKS with. `Debug` leaves the secret out.
+#[derive(Clone)]
+pub struct JwksClient {
+    /// Its client id.
+    pub client_id: String,
+    /// Its secret (from the environment, never a flag or a file).
+    pub client_secret: String,
+    /// `sbx` or `abdm`.
+    pub cm_id: String,
+}
+
+impl std::fmt::Debug for JwksClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksClient")
+            .field("client_id", &self.client_id)
+            .field("cm_id", &self.cm_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksClient {
+    /// A v3 gateway client on the JWKS URL's host.
+    fn gateway_client(&self, jwks_url: &str) -> Result<abdm::GatewayClient, String> {
+        let url = url::Url::parse(jwks_url).map_err(|e| format!("{jwks_url}: {e}"))?;
+        Ok(abdm::GatewayClient::new(abdm::GatewayConfig {
+            gateway_url: url.origin().ascii_serialization(),
+            healthid_url: String::new(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            cm_id: self.cm_id.clone(),
+            timeout: Duration::from_secs(10),
+            generation: abdm::Generation::V3,
+        }))
+    }
+}
+
 impl RelayConfig {
     /// Defaults for everything but where the data lives, the gateway's keys and the clinics.
     pub fn new(data_dir: std::path::PathBuf, jwks_url: String, clinics: Vec<Clinic>) -> Self {
@@ -194,6 +233,7 @@ impl RelayConfig {
             metrics_listen: None,
             data_dir,
             jwks_url,
+            jwks_client: None,
             jwt_issuer: None,
             gateway_client: abdm::jwt::GATEWAY_CLIENT.into(),
             jwt_leeway: Duration::from_secs(20 * 60),
@@ -337,9 +377,12 @@ impl RelayServer {
                 },
             );
         }
-        let verifier = abdm::jwt::JwksVerifier::new(config.jwks_url.clone(), config.policy()?)
+        let mut verifier = abdm::jwt::JwksVerifier::new(config.jwks_url.clone(), config.policy()?)
             .map_err(|e| e.to_string())?
             .with_refetch_interval(Duration::from_secs(1));
+        if let Some(client) = &config.jwks_client {
+            verifier = verifier.with_session(client.gateway_client(&config.jwks_url)?);
+        }
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -29,6 +29,13 @@ struct Args {
     /// https://dev.abdm.gov.in/gateway/v0.5/certs.
     #[arg(long, env = "ABDM_RELAY_JWKS_URL")]
     jwks_url: Option<String>,
+    /// ABDM v3 serves its JWKS only behind a session bearer: the client id to get one with (its
+    /// secret in ABDM_RELAY_JWKS_CLIENT_SECRET, never on the command line).
+    #[arg(long, env = "ABDM_RELAY_JWKS_CLIENT_ID")]
+    jwks_client_id: Option<String>,
+    /// The consent manager's id for that session: `sbx` or `abdm`.
+    #[arg(long, env = "ABDM_RELAY_CM_ID", default_value = "sbx")]
+    cm_id: String,
     /// The issuer callback tokens must carry (default: the central-registry realm on the JWKS URL's
     /// origin).
     #[arg(long, env = "ABDM_RELAY_JWT_ISSUER")]
@@ -109,8 +116,19 @@ async fn try_main(args: Args) -> Result<(), String> {
     if clinics.is_empty() {
         return Err("at least one --clinic is required".into());
     }
+    let jwks_client = match args.jwks_client_id {
+        None => None,
+        Some(client_id) => Some(abdm_relay::JwksClient {
+            client_id,
+            client_secret: std::env::var("ABDM_RELAY_JWKS_CLIENT_SECRET").map_err(|_| {
+                "--jwks-client-id needs its secret in ABDM_RELAY_JWKS_CLIENT_SECRET".to_string()
+            })?,
+            cm_id: args.cm_id,
+        }),
+    };
     let config = RelayConfig {
         listen: args.listen,
+        jwks_client,
         metrics_listen: args.metrics_listen,
         jwt_issuer: args.jwt_issuer,
         gateway_client: args.gateway_client,

@@ -463,3 +463,51 @@ fn a_request_id_changed_at_rest_does_not_open() {
         .body
         .is_err());
 }
+
+#[tokio::test]
+async fn on_v3_the_keys_are_fetched_with_a_session_bearer_and_without_one_nothing_is_let_in() {
+    let body = json!({"transactionId": "0b1c8a4e-6a3e-4c58-9d1e-3f4a2b1c0d9e",
+        "patient": {"id": "asha.kumari@sbx", "name": "Asha Kumari", "gender": "F",
+            "yearOfBirth": 1990, "verifiedIdentifiers": []}});
+    // The same gateway, its JWKS at v3's path (401 without a bearer), with and without a client
+    // for the relay to get one.
+    for with_client in [false, true] {
+        let w = World::with_sandbox_and(
+            "v3-keys",
+            abdm_sandbox::SandboxConfig::default(),
+            |sandbox, c| RelayConfig {
+                jwks_url: format!("{}/api/hiecm/gateway/v3/certs", sandbox.url()),
+                jwks_client: with_client.then(|| abdm_relay::JwksClient {
+                    client_id: abdm_sandbox::DEFAULT_CLIENT_ID.into(),
+                    client_secret: abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
+                    cm_id: "sbx".into(),
+                }),
+                ..c
+            },
+        )
+        .await;
+        let status = w
+            .http
+            .post(w.callback_url(abdm::v3::user_linking::discover::Endpoint::PATH))
+            .bearer_auth(w.gateway_token().await)
+            .header("X-HIP-ID", DEFAULT_SERVICE_ID)
+            .header("REQUEST-ID", uuid::Uuid::new_v4().to_string())
+            .header("TIMESTAMP", "2026-12-01T10:00:00.000Z")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if with_client {
+            assert_eq!(
+                status, 202,
+                "the gateway's token, checked with the keys fetched"
+            );
+            assert_eq!(w.depth(), 1);
+        } else {
+            assert_ne!(status, 202, "no keys, no entry");
+            assert_eq!(w.depth(), 0);
+        }
+        w.stop().await;
+    }
+}

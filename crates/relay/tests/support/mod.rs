@@ -114,6 +114,15 @@ impl World {
         sandbox_config: SandboxConfig,
         tweak: impl FnOnce(RelayConfig) -> RelayConfig,
     ) -> Self {
+        Self::with_sandbox_and(name, sandbox_config, |_, c| tweak(c)).await
+    }
+
+    /// As [`World::with_sandbox`], with the sandbox at hand for the relay's settings.
+    pub async fn with_sandbox_and(
+        name: &str,
+        sandbox_config: SandboxConfig,
+        tweak: impl FnOnce(&Sandbox, RelayConfig) -> RelayConfig,
+    ) -> Self {
         let sandbox = Sandbox::start(SandboxConfig {
             callback_delay: Duration::from_millis(10),
             clients: vec![
@@ -127,21 +136,24 @@ impl World {
         .unwrap();
         let dir = temp_dir(name);
         let key = ClinicKey::generate();
-        let config = tweak(RelayConfig {
-            base_path: "/abdm".into(),
-            body_limit: 256 * 1024,
-            metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
-            ..RelayConfig::new(
-                dir.0.join("data"),
-                sandbox.jwks_url(),
-                vec![Clinic::new(
-                    "clinic-1",
-                    TOKEN,
-                    key.public(),
-                    vec![DEFAULT_SERVICE_ID.into()],
-                )],
-            )
-        });
+        let config = tweak(
+            &sandbox,
+            RelayConfig {
+                base_path: "/abdm".into(),
+                body_limit: 256 * 1024,
+                metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
+                ..RelayConfig::new(
+                    dir.0.join("data"),
+                    sandbox.jwks_url(),
+                    vec![Clinic::new(
+                        "clinic-1",
+                        TOKEN,
+                        key.public(),
+                        vec![DEFAULT_SERVICE_ID.into()],
+                    )],
+                )
+            },
+        );
         let relay = RelayServer::start(config).await.unwrap();
         let client = abdm::GatewayClient::new(sandbox.client_config());
         client
