@@ -141,7 +141,9 @@ export function AbhaDialog({ patient, close }: { patient: Patient; close: (done:
         const list = await api.linkMobileAccounts(txn, otp.trim());
         setOtp("");
         setChoices(list);
-        setChoice(list[0]?.abhaNumber ?? "");
+        // Family members often share a mobile: nothing is chosen for the patient unless the
+        // mobile holds one ABHA.
+        setChoice(list.length === 1 ? list[0].abhaNumber : "");
         setStep("linkChoose");
         return;
       }

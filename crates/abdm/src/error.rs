@@ -133,9 +133,10 @@ fn parse_envelope(body: &[u8]) -> (Option<String>, Option<String>) {
         }
         return (code, message);
     }
-    // A flat `{"field": "message"}`.
+    // A flat `{"field": "message"}` (ABHA v3 adds a `timestamp`, which is no field).
     let flat: Vec<String> = object
         .iter()
+        .filter(|(k, _)| k.as_str() != "timestamp")
         .filter_map(|(k, v)| text(v).map(|m| format!("{k}: {m}")))
         .collect();
     (None, (!flat.is_empty()).then(|| flat.join("; ")))
@@ -188,6 +189,28 @@ mod tests {
         assert_eq!(
             parts(400, r#"{"loginId":"Invalid LoginId"}"#),
             (None, "loginId: Invalid LoginId".into())
+        );
+        // ABHA v3's field map, with its timestamp (no field), two fields at once.
+        assert_eq!(
+            parts(
+                400,
+                r#"{"txnId":"Invalid Transaction Id","otpValue":"Invalid OTP","timestamp":"2026-12-01 10:00:00"}"#
+            ),
+            (
+                None,
+                "otpValue: Invalid OTP; txnId: Invalid Transaction Id".into()
+            )
+        );
+        // ABHA v3's flat error.
+        assert_eq!(
+            parts(
+                403,
+                r#"{"code":"ABDM-1094","message":"Access to this feature is restricted","timestamp":"2024-10-25 15:02:34"}"#
+            ),
+            (
+                Some("ABDM-1094".into()),
+                "Access to this feature is restricted".into()
+            )
         );
         assert_eq!(
             parts(401, ""),

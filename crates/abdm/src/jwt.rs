@@ -221,7 +221,13 @@ pub struct JwksVerifier {
     fetch: tokio::sync::Mutex<Option<Instant>>,
     /// v3 serves its JWKS only behind a session bearer: the client that gets one.
     session: Option<Arc<crate::GatewayClient>>,
+    /// When ABDM last refused that client's credentials: not asked again for a while, or
+    /// anyone sending made-up key ids would have it post the secret every second.
+    refused_at: std::sync::Mutex<Option<Instant>>,
 }
+
+/// How long a refused JWKS client is not tried again.
+const REFUSED_CREDENTIALS_PAUSE: Duration = Duration::from_secs(300);
 
 impl JwksVerifier {
     /// A verifier for the JWKS at `jwks_url` (https, or http on loopback) and a policy.
@@ -239,6 +245,7 @@ impl JwksVerifier {
             keys: RwLock::new(Arc::new(HashMap::new())),
             fetch: tokio::sync::Mutex::new(None),
             session: None,
+            refused_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -295,13 +302,52 @@ impl JwksVerifier {
     }
 
     async fn fetch_jwks(&self) -> Result<certs::Response, JwtError> {
+        let Some(client) = &self.session else {
+            return self.fetch_jwks_with(None).await;
+        };
+        let paused = self
+            .refused_at
+            .lock()
+            .expect("refusal lock")
+            .is_some_and(|at| at.elapsed() < REFUSED_CREDENTIALS_PAUSE);
+        if paused {
+            return Err(JwtError::KeysUnavailable(
+                "ABDM refused the relay's client for the keys; asking again in a few minutes"
+                    .into(),
+            ));
+        }
+        let mut fresh = false;
+        loop {
+            let token = match if fresh {
+                client.new_session_token().await
+            } else {
+                client.session_token().await
+            } {
+                Ok(t) => t,
+                Err(e) => {
+                    if e.is_credentials() {
+                        *self.refused_at.lock().expect("refusal lock") = Some(Instant::now());
+                    }
+                    return Err(JwtError::KeysUnavailable(e.to_string()));
+                }
+            };
+            match self.fetch_jwks_with(Some((client, token))).await {
+                // A session token the gateway no longer takes: one more try with a new one.
+                Err(JwtError::KeysUnavailable(why)) if !fresh && why.starts_with("HTTP 40") => {
+                    fresh = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn fetch_jwks_with(
+        &self,
+        session: Option<(&crate::GatewayClient, String)>,
+    ) -> Result<certs::Response, JwtError> {
         let mut request = self.http.get(&self.jwks_url);
-        if let Some(client) = &self.session {
+        if let Some((client, token)) = session {
             use crate::v3::headers::{REQUEST_ID, TIMESTAMP, X_CM_ID};
-            let token = client
-                .session_token()
-                .await
-                .map_err(|e| JwtError::KeysUnavailable(e.to_string()))?;
             request = request
                 .bearer_auth(token)
                 .header(REQUEST_ID, uuid::Uuid::new_v4().to_string())

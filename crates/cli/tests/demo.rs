@@ -99,6 +99,13 @@ fn demo_runs_the_m1_m2_and_m3_flows_and_its_exchange_log_matches_nha_openapi() {
 fn on_abdm_v3_every_flow_runs_and_each_exchange_carries_its_headers_with_no_secret() {
     // At least 30 distinct operations of NHA's v3 files, each with the headers it requires.
     let lines = demo_on("v3", &["/abha/api"], 30);
+    // v3's own ways to find an ABHA ran too: by mobile (with the T-token step) and by Aadhaar.
+    let logged = |path: &str| {
+        lines
+            .iter()
+            .any(|l| l["path"] == path && l["status"] == 200)
+    };
+    assert!(logged("/abha/api/v3/profile/login/verify/user"));
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     // Tokens (JWTs) and the client secret never reach the log, neither in bodies nor headers.
     assert!(!text.contains("eyJhbGci"), "a token in the exchange log");

@@ -223,6 +223,15 @@ impl Relay {
                 cache.insert(key, claims.exp);
                 Ok(())
             }
+            // Why the keys could not be had (a session refused, a host down) is the operator's
+            // to read in the log, not the caller's.
+            Err(e @ abdm::jwt::JwtError::KeysUnavailable(_)) => {
+                tracing::error!(error = %e, "the gateway's keys cannot be fetched");
+                Err(reject(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the relay cannot check gateway tokens right now",
+                ))
+            }
             Err(e) => Err(self.refuse_auth(&e.to_string())),
         }
     }

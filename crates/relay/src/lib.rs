@@ -380,8 +380,18 @@ impl RelayServer {
         let mut verifier = abdm::jwt::JwksVerifier::new(config.jwks_url.clone(), config.policy()?)
             .map_err(|e| e.to_string())?
             .with_refetch_interval(Duration::from_secs(1));
-        if let Some(client) = &config.jwks_client {
-            verifier = verifier.with_session(client.gateway_client(&config.jwks_url)?);
+        match &config.jwks_client {
+            Some(client) => {
+                verifier = verifier.with_session(client.gateway_client(&config.jwks_url)?);
+            }
+            None if config.jwks_url.contains("/api/hiecm/") => {
+                return Err(format!(
+                    "{} is ABDM v3's JWKS, served only behind a session: give the relay a client \
+                     to fetch it with (--jwks-client-id and ABDM_RELAY_JWKS_CLIENT_SECRET)",
+                    config.jwks_url
+                ));
+            }
+            None => {}
         }
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

@@ -465,49 +465,54 @@ fn a_request_id_changed_at_rest_does_not_open() {
 }
 
 #[tokio::test]
-async fn on_v3_the_keys_are_fetched_with_a_session_bearer_and_without_one_nothing_is_let_in() {
+async fn on_v3_the_keys_are_fetched_with_a_session_bearer_and_without_one_the_relay_will_not_start()
+{
     let body = json!({"transactionId": "0b1c8a4e-6a3e-4c58-9d1e-3f4a2b1c0d9e",
         "patient": {"id": "asha.kumari@sbx", "name": "Asha Kumari", "gender": "F",
             "yearOfBirth": 1990, "verifiedIdentifiers": []}});
-    // The same gateway, its JWKS at v3's path (401 without a bearer), with and without a client
-    // for the relay to get one.
-    for with_client in [false, true] {
-        let w = World::with_sandbox_and(
-            "v3-keys",
-            abdm_sandbox::SandboxConfig::default(),
-            |sandbox, c| RelayConfig {
-                jwks_url: format!("{}/api/hiecm/gateway/v3/certs", sandbox.url()),
-                jwks_client: with_client.then(|| abdm_relay::JwksClient {
-                    client_id: abdm_sandbox::DEFAULT_CLIENT_ID.into(),
-                    client_secret: abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
-                    cm_id: "sbx".into(),
-                }),
-                ..c
-            },
-        )
-        .await;
-        let status = w
-            .http
-            .post(w.callback_url(abdm::v3::user_linking::discover::Endpoint::PATH))
-            .bearer_auth(w.gateway_token().await)
-            .header("X-HIP-ID", DEFAULT_SERVICE_ID)
-            .header("REQUEST-ID", uuid::Uuid::new_v4().to_string())
-            .header("TIMESTAMP", "2026-12-01T10:00:00.000Z")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .status();
-        if with_client {
-            assert_eq!(
-                status, 202,
-                "the gateway's token, checked with the keys fetched"
-            );
-            assert_eq!(w.depth(), 1);
-        } else {
-            assert_ne!(status, 202, "no keys, no entry");
-            assert_eq!(w.depth(), 0);
-        }
-        w.stop().await;
-    }
+    // The gateway's JWKS at v3's path (401 without a bearer), and a client to get one.
+    let w = World::with_sandbox_and(
+        "v3-keys",
+        abdm_sandbox::SandboxConfig::default(),
+        |sandbox, c| RelayConfig {
+            jwks_url: format!("{}/api/hiecm/gateway/v3/certs", sandbox.url()),
+            jwks_client: Some(abdm_relay::JwksClient {
+                client_id: abdm_sandbox::DEFAULT_CLIENT_ID.into(),
+                client_secret: abdm_sandbox::DEFAULT_CLIENT_SECRET.into(),
+                cm_id: "sbx".into(),
+            }),
+            ..c
+        },
+    )
+    .await;
+    let status = w
+        .http
+        .post(w.callback_url(abdm::v3::user_linking::discover::Endpoint::PATH))
+        .bearer_auth(w.gateway_token().await)
+        .header("X-HIP-ID", DEFAULT_SERVICE_ID)
+        .header("REQUEST-ID", uuid::Uuid::new_v4().to_string())
+        .header("TIMESTAMP", "2026-12-01T10:00:00.000Z")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(
+        status, 202,
+        "the gateway's token, checked with the keys fetched"
+    );
+    assert_eq!(w.depth(), 1);
+    // Without a client it could check no token: it says so at start instead of refusing all.
+    let dir = temp_dir("v3-keys-none");
+    let refused = abdm_relay::RelayServer::start(RelayConfig::new(
+        dir.0.join("data"),
+        format!("{}/api/hiecm/gateway/v3/certs", w.sandbox.url()),
+        vec![],
+    ))
+    .await;
+    let why = refused
+        .err()
+        .expect("a relay that could check no token does not start");
+    assert!(why.contains("--jwks-client-id"), "{why}");
+    w.stop().await;
 }

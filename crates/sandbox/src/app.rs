@@ -130,6 +130,9 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// v3: how long another link token for the same patient and HIP is refused (`ABDM-1092`).
     pub link_token_guard: Duration,
+    /// The size of ABHA v3's RSA key: the real service's is 4096 bits; the default 2048 is made
+    /// in a moment even on a busy machine.
+    pub abha_key_bits: usize,
 }
 
 impl Default for SandboxConfig {
@@ -151,6 +154,7 @@ impl Default for SandboxConfig {
             records_dir: None,
             faults: Faults::default(),
             link_token_guard: crate::v3::LINK_TOKEN_GUARD,
+            abha_key_bits: 2048,
         }
     }
 }

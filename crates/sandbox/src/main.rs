@@ -48,6 +48,9 @@ struct Args {
     /// v3: seconds another link token for the same patient and HIP is refused (ABDM-1092).
     #[arg(long, default_value_t = 368)]
     link_token_guard_s: u64,
+    /// ABHA v3's RSA key size (the real service's is 4096).
+    #[arg(long, default_value_t = 2048)]
+    abha_key_bits: usize,
 }
 
 fn generation(text: &str) -> Result<abdm::Generation, String> {
@@ -96,6 +99,7 @@ async fn main() {
         exchange_log: args.exchange_log,
         records_dir: args.records,
         link_token_guard: Duration::from_secs(args.link_token_guard_s),
+        abha_key_bits: args.abha_key_bits.clamp(2048, 4096),
         ..SandboxConfig::default()
     };
     let sandbox = match Sandbox::start(config).await {

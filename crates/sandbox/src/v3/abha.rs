@@ -1,5 +1,6 @@
-//! ABHA v3 over the same registry as health id v1: its own RSA key pair (4096 bits, made at the
-//! first certificate request), every identifier and OTP opened with RSA-OAEP (SHA-1) — any other
+//! ABHA v3 over the same registry as health id v1: its own RSA key pair (2048 bits by default,
+//! 4096 as the real service's with `abha_key_bits`), every identifier and OTP opened with RSA-OAEP
+//! (SHA-1) — any other
 //! padding gets the real service's uninformative `{"loginId":"Invalid LoginId"}` — and
 //! enrolment that verifies the Aadhaar OTP and creates the ABHA in one call.
 
@@ -23,10 +24,20 @@ use crate::v0_5::healthid as v1;
 
 const BASE: &str = "/abha/api";
 
-/// The service's key, made once per process (4096-bit generation takes a moment).
-fn key() -> &'static AbhaPrivateKey {
-    static KEY: OnceLock<AbhaPrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| AbhaPrivateKey::generate(4096))
+/// The service's key pair, one per size, made once per process: a 4096-bit key (the real
+/// service's size) can take seconds to find on a busy machine, so it is begun at start-up
+/// ([`prepare_key`]).
+fn key_of(bits: usize) -> &'static AbhaPrivateKey {
+    static KEYS: [OnceLock<AbhaPrivateKey>; 2] = [OnceLock::new(), OnceLock::new()];
+    let slot = if bits >= 4096 { &KEYS[1] } else { &KEYS[0] };
+    slot.get_or_init(|| AbhaPrivateKey::generate(bits))
+}
+
+/// Starts making the key in the background, so the first ABHA v3 call rarely waits for it.
+pub fn prepare_key(bits: usize) {
+    std::thread::spawn(move || {
+        key_of(bits);
+    });
 }
 
 pub fn routes() -> Router<Shared> {
@@ -85,8 +96,8 @@ fn accept<T: serde::de::DeserializeOwned>(
 }
 
 /// Opens a sealed value; a value not sealed with OAEP-SHA1 to our key is an invalid login id.
-fn open(sealed: &str) -> Result<String, Response> {
-    key()
+fn open(app: &Shared, sealed: &str) -> Result<String, Response> {
+    key_of(app.config.abha_key_bits)
         .open(sealed)
         .map_err(|_| field("loginId", "Invalid LoginId"))
 }
@@ -130,7 +141,7 @@ async fn certificate(State(app): State<Shared>, headers: HeaderMap) -> Response 
         return r;
     }
     Json(m1::public_certificate::Response {
-        public_key: key().public().to_certificate(),
+        public_key: key_of(app.config.abha_key_bits).public().to_certificate(),
         encryption_algorithm: Some("RSA/ECB/OAEPWithSHA-1AndMGF1Padding".into()),
     })
     .into_response()
@@ -139,7 +150,7 @@ async fn certificate(State(app): State<Shared>, headers: HeaderMap) -> Response 
 async fn enrol_request_otp(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let run = async {
         let r: m1::OtpRequest = accept(&app, &headers, &body)?;
-        let plain = open(&r.login_id)?;
+        let plain = open(&app, &r.login_id)?;
         if r.scope.iter().any(|s| s == "mobile-verify") {
             // A new mobile for an ABHA just created: an OTP to it.
             let mobile = Mobile::parse(&plain).map_err(|_| field("loginId", "Invalid LoginId"))?;
@@ -227,7 +238,7 @@ fn tokens(app: &Shared, number: &str) -> m1::Tokens {
 async fn by_aadhaar(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let run = || -> Outcome {
         let r: m1::enrol_by_aadhaar::Body = accept(&app, &headers, &body)?;
-        let otp = open(&r.auth_data.otp.otp_value)?;
+        let otp = open(&app, &r.auth_data.otp.otp_value)?;
         let txn = r.auth_data.otp.txn_id.clone();
         v1::check_journey_otp(&app, &txn, &otp, &[JourneyKind::Registration])?;
         let mut state = app.state();
@@ -285,7 +296,7 @@ async fn by_aadhaar(State(app): State<Shared>, headers: HeaderMap, body: Bytes) 
 async fn by_abdm(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let run = || -> Outcome {
         let r: m1::enrol_auth_by_abdm::Body = accept(&app, &headers, &body)?;
-        let otp = open(&r.auth_data.otp.otp_value)?;
+        let otp = open(&app, &r.auth_data.otp.otp_value)?;
         let txn = r.auth_data.otp.txn_id.clone();
         let journey = v1::check_journey_otp(&app, &txn, &otp, &[JourneyKind::Registration])?;
         let (Some(number), Some(mobile)) = (journey.account.clone(), journey.mobile.clone()) else {
@@ -396,7 +407,7 @@ async fn abha_address(State(app): State<Shared>, headers: HeaderMap, body: Bytes
 async fn login_request_otp(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let run = async {
         let r: m1::OtpRequest = accept(&app, &headers, &body)?;
-        let plain = open(&r.login_id)?;
+        let plain = open(&app, &r.login_id)?;
         let not_found = || {
             app.error(
                 StatusCode::NOT_FOUND,
@@ -450,7 +461,7 @@ async fn login_request_otp(State(app): State<Shared>, headers: HeaderMap, body: 
 async fn login_verify(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let run = async {
         let r: m1::login_verify::Body = accept(&app, &headers, &body)?;
-        let otp = open(&r.auth_data.otp.otp_value)?;
+        let otp = open(&app, &r.auth_data.otp.otp_value)?;
         let txn = r.auth_data.otp.txn_id.clone();
         let (kind, number, mobile) = {
             let state = app.state();

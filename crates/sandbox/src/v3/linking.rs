@@ -138,7 +138,8 @@ pub async fn generate(State(app): State<Shared>, headers: HeaderMap, body: Bytes
             }
         };
         match outcome {
-            Err(refusal) if refusal != BLOCKED => {
+            // Refusals count per ABHA address; a request naming none is not counted under "".
+            Err(refusal) if refusal != BLOCKED && !address.is_empty() => {
                 Err(count_refusal(&mut state, &address, now, refusal))
             }
             other => other,

@@ -9,6 +9,7 @@ pub mod callbacks;
 mod calls;
 mod linking;
 
+pub use abha::prepare_key as prepare_abha_key;
 pub use linking::GUARD as LINK_TOKEN_GUARD;
 
 use axum::body::Bytes;

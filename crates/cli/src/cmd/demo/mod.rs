@@ -207,6 +207,55 @@ impl Demo {
         outcome
     }
 
+    /// v3's other ways to find an ABHA: by the mobile number (choosing among its ABHAs, the
+    /// T-token step) and by the Aadhaar number.
+    async fn find_by_mobile_and_aadhaar(
+        &self,
+        desk: &Desk,
+        operator: &Operator,
+        meena: &desk_core::view::PatientView,
+        aadhaar: &str,
+    ) -> Outcome {
+        println!("\n[3b] Meena, back another day, gives her mobile number: she picks her ABHA among its ABHAs");
+        let txn = desk.link_start_by_mobile("9000012345").await?;
+        let otp = operator.otp(&txn.0).await?;
+        let choices = desk.link_mobile_accounts(&txn, &otp).await?;
+        let listed: Vec<String> = choices
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} ({})",
+                    c.abha_number,
+                    c.abha_address.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        println!("    ABHAs on that mobile: {}", listed.join(", "));
+        let hers = choices
+            .iter()
+            .find(|c| c.abha_address.as_deref() == Some("meena.das85@sbx"))
+            .ok_or_else(|| Failure("Meena's ABHA is not on her mobile".into()))?;
+        let profile = desk
+            .link_finish_choice(&txn, &hers.abha_number, meena.id)
+            .await?;
+        println!(
+            "    linked ABHA {} to {} (found by mobile)",
+            profile.abha_number, meena.name
+        );
+
+        println!("\n[3c] …or her Aadhaar number: an OTP to the Aadhaar-linked mobile");
+        let txn = desk.link_start_by_aadhaar(aadhaar).await?;
+        let otp = operator.otp(&txn.0).await?;
+        let profile = desk
+            .link_finish(&txn, &otp, LoginMethod::AadhaarOtp, meena.id)
+            .await?;
+        println!(
+            "    linked ABHA {} to {} (found by Aadhaar)",
+            profile.abha_number, meena.name
+        );
+        Ok(())
+    }
+
     async fn m1(&self, desk: &Desk, operator: &Operator) -> Outcome {
         step(
             2,
@@ -270,6 +319,10 @@ impl Demo {
             .link_finish(&txn, &otp, LoginMethod::MobileOtp, asha.id)
             .await?;
         println!("    linked ABHA {} to {}", profile.abha_number, asha.name);
+        if self.generation == abdm::Generation::V3 {
+            self.find_by_mobile_and_aadhaar(desk, operator, &meena, &aadhaar)
+                .await?;
+        }
 
         step(4, "Scan and pull: Ravi holds his ABHA card to the webcam");
         let ravi = desk.scan_and_pull(&AbhaQr {

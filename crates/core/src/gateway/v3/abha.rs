@@ -116,12 +116,16 @@ impl AbhaV3 {
 
     /// The profile of the journey's user.
     pub(super) async fn profile(&self, txn: &Txn) -> Result<AbhaAccount, AbdmError> {
-        let (token, new) = {
+        let (token, new, chosen) = {
             let journeys = self.journeys();
             let j = journeys
                 .get(&txn.0)
                 .ok_or_else(|| refused("this ABHA step has expired: start again"))?;
-            (j.x_token.as_ref().map(|t| t.expose().to_string()), j.new)
+            (
+                j.x_token.as_ref().map(|t| t.expose().to_string()),
+                j.new,
+                j.chosen.clone(),
+            )
         };
         let token = token.ok_or_else(|| refused("ABDM has not confirmed this ABHA yet"))?;
         let p = self
@@ -129,6 +133,12 @@ impl AbhaV3 {
             .call_v3::<m1::account::Endpoint>(&(), &[(X_TOKEN, token)])
             .await?;
         self.journeys().remove(&txn.0);
+        if chosen.is_some_and(|c| c != p.abha_number) {
+            return Err(unexpected(
+                "the ABHA login",
+                "ABDM gave the profile of another ABHA than the one chosen",
+            ));
+        }
         let name = Some(p.name).filter(|n| !n.is_empty());
         Ok(AbhaAccount {
             number: p.abha_number,

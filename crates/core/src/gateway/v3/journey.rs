@@ -18,8 +18,13 @@ pub(super) struct Journey {
     pub(super) sealed_login_id: Option<String>,
     /// The OTP request, to ask again.
     pub(super) scope: Vec<String>,
-    /// After a mobile login, the token that picks one of the mobile's ABHAs (zeroed when dropped).
+    /// After a mobile login, the token that picks one of the mobile's ABHAs (zeroed when dropped),
+    /// used once.
     pub(super) t_token: Option<Secret>,
+    /// The ABHA numbers that mobile's OTP offered: only one of them may be chosen.
+    pub(super) offered: Vec<String>,
+    /// The ABHA number the journey must end with (a mobile login's choice).
+    pub(super) chosen: Option<String>,
     /// The user's X-token, once ABDM gave it (zeroed when dropped).
     pub(super) x_token: Option<Secret>,
     /// Whether the enrolment created a new ABHA.

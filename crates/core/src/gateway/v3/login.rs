@@ -90,6 +90,11 @@ impl AbhaV3 {
         if let Some(j) = self.journeys().get_mut(&txn.0) {
             j.t_token = Some(Secret::new(token));
             j.txn = verified.txn_id.clone();
+            j.offered = verified
+                .accounts
+                .iter()
+                .map(|a| a.abha_number.clone())
+                .collect();
         }
         Ok(verified
             .accounts
@@ -109,14 +114,19 @@ impl AbhaV3 {
         abha_number: &str,
     ) -> Result<(), AbdmError> {
         let (current, t_token) = {
-            let journeys = self.journeys();
+            let mut journeys = self.journeys();
             let j = journeys
-                .get(&txn.0)
+                .get_mut(&txn.0)
                 .ok_or_else(|| refused("this ABHA step has expired: start again"))?;
+            if !j.offered.iter().any(|n| n == abha_number) {
+                return Err(refused("that ABHA is not one of this mobile's"));
+            }
+            // Used once: a failure after this starts the journey again.
             let t = j
                 .t_token
-                .as_ref()
-                .ok_or_else(|| refused("verify the mobile OTP first"))?;
+                .take()
+                .ok_or_else(|| refused("verify the mobile OTP first, again"))?;
+            j.chosen = Some(abha_number.to_string());
             (j.txn.clone(), t.expose().to_string())
         };
         let body = m1::login_verify_user::Body {
