@@ -107,6 +107,14 @@ pub fn add(ex: &mut Examples) {
             active: true,
         }],
     });
+    ex.response::<gateway::bridge_service::Endpoint, _>(gateway::bridge_service::Response {
+        bridge_id: "SBX_0042".into(),
+        service_id: "IN2910000123_1".into(),
+        name: "Sharma Clinic".into(),
+        is_hip: true,
+        is_hiu: true,
+        active: true,
+    });
     ex.response::<gateway::certs::Endpoint, _>(gateway::certs::Response {
         keys: vec![gateway::certs::Jwk {
             kid: "AlRb5W".into(),
