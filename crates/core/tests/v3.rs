@@ -10,6 +10,17 @@ use desk_core::hip::NewConsultation;
 use serde_json::{json, Value};
 use testkit::{eventually, Rig, TempDir};
 
+/// The link-token answers the gateway sent, as its exchange log has them.
+fn token_answers(log: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["operation"] == "/api/v3/hip/token/on-generate-token")
+        .map(|l| l["body"].clone())
+        .collect()
+}
+
 fn card(year: i32) -> AbhaQr {
     AbhaQr {
         abha_number: Some("91123456789012".into()),
@@ -120,15 +131,7 @@ async fn abdm_refuses_a_second_token_for_the_same_patient_within_its_guard_but_n
     send(ask("ravi.shankar@sbx", "Ravi Shankar", "M", 1978))
         .await
         .unwrap();
-    let answers = || -> Vec<Value> {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|l| l["operation"] == "/api/v3/hip/token/on-generate-token")
-            .map(|l| l["body"].clone())
-            .collect()
-    };
+    let answers = || token_answers(&log);
     eventually("three answers", || answers().len() == 3).await;
     let answers = answers();
     let refused: Vec<&Value> = answers.iter().filter(|a| !a["error"].is_null()).collect();
@@ -249,15 +252,7 @@ async fn repeated_refusals_block_that_abha_address_only() {
         // In order: each answered before the next is asked.
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
-    let answers = || -> Vec<Value> {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|l| l["operation"] == "/api/v3/hip/token/on-generate-token")
-            .map(|l| l["body"].clone())
-            .collect()
-    };
+    let answers = || token_answers(&log);
     eventually("seven answers", || answers().len() == 7).await;
     let code = |a: &Value| {
         a["error"]["code"]

@@ -68,22 +68,27 @@ fn send(app: &Shared, service: &str, path: &'static str, body: Value) {
     app.callback_v3(service, ServiceKind::Hip, path, body);
 }
 
+/// How every v3 HIP call starts: the caller's token, v3's headers, the body, and the service
+/// acting (`None`: a service this client does not own, accepted and never answered, as ABDM does).
+fn accept_hip_call<T: serde::de::DeserializeOwned>(
+    app: &Shared,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(String, T, Option<String>), Response> {
+    let client = app.authorize(headers, true)?;
+    let (request_id, _) = super::call_headers(app, headers)?;
+    let request = app.parse(body)?;
+    Ok((request_id, request, app.acting_service(headers, &client)))
+}
+
 /// `POST /api/hiecm/v3/token/generate-token`.
 pub async fn generate(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let client = match app.authorize(&headers, true) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let (request_id, _) = match super::call_headers(&app, &headers) {
-        Ok(h) => h,
-        Err(r) => return r,
-    };
-    let request: token::generate_token::Body = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    // A service this client does not own: accepted, and never answered (as ABDM does).
-    let Some(service) = app.acting_service(&headers, &client) else {
+    let (request_id, request, service) =
+        match accept_hip_call::<token::generate_token::Body>(&app, &headers, &body) {
+            Ok(call) => call,
+            Err(r) => return r,
+        };
+    let Some(service) = service else {
         return accepted();
     };
     let path = token::on_generate_token::Endpoint::PATH;
@@ -246,19 +251,12 @@ pub async fn context_notify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let client = match app.authorize(&headers, true) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let (request_id, _) = match super::call_headers(&app, &headers) {
-        Ok(h) => h,
-        Err(r) => return r,
-    };
-    let request: hip_linking::context_notify::Body = match app.parse(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let Some(service) = app.acting_service(&headers, &client) else {
+    let (request_id, request, service) =
+        match accept_hip_call::<hip_linking::context_notify::Body>(&app, &headers, &body) {
+            Ok(call) => call,
+            Err(r) => return r,
+        };
+    let Some(service) = service else {
         return accepted();
     };
     let n = &request.notification;

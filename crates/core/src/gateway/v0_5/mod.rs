@@ -6,6 +6,10 @@ pub(crate) mod hiu;
 mod prepare;
 mod read;
 
+/// Mappings of the schemas v3 shares with v0.5.
+pub(crate) use prepare::wire_frequency;
+pub(crate) use read::{frequency, status};
+
 use std::sync::Arc;
 
 use abdm::client::Acting as WireActing;

@@ -70,7 +70,8 @@ fn id_kind(kind: IdKind) -> wire::IdentifierType {
     }
 }
 
-pub(super) fn wire_frequency(f: &desk_store::Frequency) -> wire::Frequency {
+/// How often data may be asked for, on the wire (v3 shares v0.5's schema).
+pub(crate) fn wire_frequency(f: &desk_store::Frequency) -> wire::Frequency {
     use desk_store::FrequencyUnit as U;
     wire::Frequency {
         unit: match f.unit {

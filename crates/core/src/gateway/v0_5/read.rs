@@ -52,7 +52,8 @@ fn identifiers(ids: &[wire::Identifier]) -> Vec<Identifier> {
         .collect()
 }
 
-pub(super) fn status(s: wire::ConsentStatus) -> ArtefactStatus {
+/// A consent's status in the flows' words (v3 shares v0.5's schema).
+pub(crate) fn status(s: wire::ConsentStatus) -> ArtefactStatus {
     match s {
         wire::ConsentStatus::Granted => ArtefactStatus::Granted,
         wire::ConsentStatus::Revoked => ArtefactStatus::Revoked,
@@ -61,7 +62,8 @@ pub(super) fn status(s: wire::ConsentStatus) -> ArtefactStatus {
     }
 }
 
-fn frequency(f: &wire::Frequency) -> Frequency {
+/// How often data may be asked for, in the flows' words (v3 shares v0.5's schema).
+pub(crate) fn frequency(f: &wire::Frequency) -> Frequency {
     Frequency {
         unit: match f.unit {
             wire::FrequencyUnit::Hour => FrequencyUnit::Hour,

@@ -11,21 +11,6 @@ use super::read::{grant, reply, request, status};
 use crate::gateway::hiu::{FetchedArtefact, HiuConsentNotice};
 use crate::gateway::{Acting, Answer, Call, Event, Incoming, Prepared};
 
-fn frequency(f: &desk_store::Frequency) -> wire::Frequency {
-    use desk_store::FrequencyUnit as U;
-    wire::Frequency {
-        unit: match f.unit {
-            U::Hour => wire::FrequencyUnit::Hour,
-            U::Day => wire::FrequencyUnit::Day,
-            U::Week => wire::FrequencyUnit::Week,
-            U::Month => wire::FrequencyUnit::Month,
-            U::Year => wire::FrequencyUnit::Year,
-        },
-        value: f.value,
-        repeats: f.repeats,
-    }
-}
-
 /// The wire form of a HIU call (acting as our HIU).
 pub(super) fn prepare(service_id: &str, call: &Call) -> Prepared {
     let hiu = Acting::Hiu(service_id.to_string());
@@ -61,7 +46,7 @@ pub(super) fn prepare(service_id: &str, call: &Call) -> Prepared {
                             to: ask.to.into(),
                         },
                         data_erase_at: ask.erase_at.into(),
-                        frequency: frequency(&ask.frequency),
+                        frequency: crate::gateway::v0_5::wire_frequency(&ask.frequency),
                     },
                 },
             };

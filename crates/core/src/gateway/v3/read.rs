@@ -5,7 +5,7 @@ use abdm::v3::{
     self as wire, consent, data_flow, hip_linking, link_token, patient_share, user_linking,
 };
 use abdm::Operation;
-use desk_store::{ArtefactStatus, Frequency, FrequencyUnit, Gender, Secret};
+use desk_store::{Gender, Secret};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -60,28 +60,7 @@ pub(super) fn reply<T: serde::de::DeserializeOwned>(
     })
 }
 
-pub(super) fn status(s: wire::ConsentStatus) -> ArtefactStatus {
-    match s {
-        wire::ConsentStatus::Granted => ArtefactStatus::Granted,
-        wire::ConsentStatus::Revoked => ArtefactStatus::Revoked,
-        wire::ConsentStatus::Expired => ArtefactStatus::Expired,
-        wire::ConsentStatus::Denied | wire::ConsentStatus::Requested => ArtefactStatus::Denied,
-    }
-}
-
-fn frequency(f: &wire::Frequency) -> Frequency {
-    Frequency {
-        unit: match f.unit {
-            wire::FrequencyUnit::Hour => FrequencyUnit::Hour,
-            wire::FrequencyUnit::Day => FrequencyUnit::Day,
-            wire::FrequencyUnit::Week => FrequencyUnit::Week,
-            wire::FrequencyUnit::Month => FrequencyUnit::Month,
-            wire::FrequencyUnit::Year => FrequencyUnit::Year,
-        },
-        value: f.value,
-        repeats: f.repeats,
-    }
-}
+pub(super) use crate::gateway::v0_5::{frequency, status};
 
 /// What an artefact grants, in the flows' words (an artefact that does not say until when or how
 /// often grants nothing readable).
