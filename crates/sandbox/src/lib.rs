@@ -62,7 +62,6 @@ impl Sandbox {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         config.listen = addr;
-        v3::prepare_abha_key(config.abha_key_bits);
         let app = Arc::new(app::App::new(config, format!("http://{addr}"))?);
         let router = app::with_common_layers(
             v0_5::gateway::routes()

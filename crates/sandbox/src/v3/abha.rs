@@ -24,9 +24,8 @@ use crate::v0_5::healthid as v1;
 
 const BASE: &str = "/abha/api";
 
-/// The service's key pair, one per size, made once per process: a 4096-bit key (the real
-/// service's size) can take seconds to find on a busy machine, so it is begun at start-up
-/// ([`prepare_key`]).
+/// The service's key pair, one per size, made once per process: a key can take seconds to find
+/// on a busy machine, so it is begun when a client first speaks v3 ([`prepare_key`]).
 fn key_of(bits: usize) -> &'static AbhaPrivateKey {
     static KEYS: [OnceLock<AbhaPrivateKey>; 2] = [OnceLock::new(), OnceLock::new()];
     let slot = if bits >= 4096 { &KEYS[1] } else { &KEYS[0] };
@@ -34,7 +33,7 @@ fn key_of(bits: usize) -> &'static AbhaPrivateKey {
 }
 
 /// Starts making the key in the background, so the first ABHA v3 call rarely waits for it.
-pub fn prepare_key(bits: usize) {
+pub(super) fn prepare_key(bits: usize) {
     std::thread::spawn(move || {
         key_of(bits);
     });

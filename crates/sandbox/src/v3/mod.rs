@@ -9,7 +9,6 @@ pub mod callbacks;
 mod calls;
 mod linking;
 
-pub use abha::prepare_key as prepare_abha_key;
 pub use linking::GUARD as LINK_TOKEN_GUARD;
 
 use axum::body::Bytes;
@@ -116,6 +115,8 @@ fn speaks_v3(app: &Shared, client: &str) {
     if let Some(c) = app.state().clients.get_mut(client) {
         c.speaks = Generation::V3;
     }
+    // Its ABHA calls come next: the service's key is begun now, and only for v3 clients.
+    abha::prepare_key(app.config.abha_key_bits);
 }
 
 async fn session(State(app): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
