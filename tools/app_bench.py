@@ -84,22 +84,31 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     env = dict(os.environ, ABDM_DESK_BENCH="1", ABDM_DESK_NO_VIEWER="1")
-    rows = {"app": [], "empty": []}
+    # Each row's switches are set here, not inherited from the shell.
+    for inherited in ("WEBKIT_DISABLE_COMPOSITING_MODE", "ABDM_DESK_GPU_COMPOSITING"):
+        env.pop(inherited, None)
+    # The app paints without WebKit's GPU compositing (src-tauri's main); the empty window is
+    # measured both with WebKit's defaults and with that same switch, like for like.
+    like_for_like = dict(env, WEBKIT_DISABLE_COMPOSITING_MODE="1")
+    rows = {"app": [], "empty": [], "empty-nocomp": []}
     for _ in range(args.runs):
-        # Alternate, so that both see the same machine load; the app gets a new desk each time.
+        # Alternate, so that all see the same machine load; the app gets a new desk each time.
         with tempfile.TemporaryDirectory() as data:
             rows["app"].append(measure([args.app, "--data", data], env))
         rows["empty"].append(measure([args.empty_window], env))
+        rows["empty-nocomp"].append(measure([args.empty_window], like_for_like))
     for name, runs in rows.items():
         starts = ", ".join(f"{s:.2f}" for s, _ in runs)
         pss = ", ".join(f"{m / 1024:.0f}" for _, m in runs)
-        print(f"{name:6} first paint s: {starts} | idle PSS MiB: {pss}")
+        print(f"{name:12} first paint s: {starts} | idle PSS MiB: {pss}")
     app_start = statistics.median(s for s, _ in rows["app"])
     app_pss = statistics.median(m for _, m in rows["app"])
-    empty_pss = statistics.median(m for _, m in rows["empty"])
-    print(f"median: app first paint {app_start:.2f} s (target < 1.5 s); "
-          f"idle PSS app {app_pss / 1024:.0f} MiB vs empty window {empty_pss / 1024:.0f} MiB = "
-          f"{app_pss / empty_pss:.2f}x (target <= 1.25x)")
+    print(f"median: app first paint {app_start:.2f} s (target < 1.5 s); idle PSS app {app_pss / 1024:.0f} MiB")
+    for name in ("empty", "empty-nocomp"):
+        pss = statistics.median(m for _, m in rows[name])
+        worst = min(m for _, m in rows[name])
+        print(f"  vs {name}: {pss / 1024:.0f} MiB = {app_pss / pss:.2f}x "
+              f"(against its lowest run {app_pss / worst:.2f}x; target <= 1.25x)")
 
 
 if __name__ == "__main__":

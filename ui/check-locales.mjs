@@ -13,10 +13,21 @@ for (const file of readdirSync("src").filter((f) => f.endsWith(".tsx") || f.ends
     if (!(key in en)) problems.push(`${file} uses "${key}", which en.json lacks`);
   }
 }
-// The outbox's words come from the desk by key (desk-core's labels table).
-const labels = readFileSync("../crates/core/src/labels.rs", "utf8");
-for (const [, key] of labels.matchAll(/^\s*\("([a-z-]+)",\s*"/gm)) {
-  if (!(`outbox.label.${key}` in en)) problems.push(`en.json lacks "outbox.label.${key}" (crates/core/src/labels.rs)`);
+// The outbox's words come from the desk by key (desk-core's labels table, entries over one line
+// or several as rustfmt wraps them): each key in both files, with the same {0}, {1}… as its English.
+const source = readFileSync("../crates/core/src/labels.rs", "utf8");
+const begins = source.indexOf("pub const LABELS: &[(&str, &str)] = &[");
+const table = begins < 0 ? "" : source.slice(begins, source.indexOf("\n];", begins));
+const entries = [...table.matchAll(/\(\s*"([a-z-]+)",\s*"((?:[^"\\]|\\.)*)",?\s*\)/g)];
+if (entries.length === 0) problems.push("crates/core/src/labels.rs: no LABELS table read (was it renamed?)");
+if (entries.length !== (table.match(/\(\s*"/g) ?? []).length) problems.push("crates/core/src/labels.rs: an entry of LABELS was not read");
+const placeholders = (words) => [...new Set(words.match(/\{\d+\}/g) ?? [])].sort().join(" ");
+for (const [, key, english] of entries) {
+  for (const [name, words] of [["en.json", en], ["hi.json", hi]]) {
+    const said = words[`outbox.label.${key}`];
+    if (said === undefined) problems.push(`${name} lacks "outbox.label.${key}" (crates/core/src/labels.rs)`);
+    else if (placeholders(said) !== placeholders(english)) problems.push(`${name}: "outbox.label.${key}" has ${placeholders(said) || "no placeholders"}, its English ${placeholders(english) || "none"}`);
+  }
 }
 if (problems.length > 0) {
   console.error(problems.join("\n"));

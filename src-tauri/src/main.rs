@@ -774,7 +774,38 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>> {
     Ok(app.path().app_data_dir()?)
 }
 
+/// Large buffers go back to the system when they are freed. glibc otherwise raises its mmap
+/// threshold to the size of the largest block freed so far (up to 32 MiB), after which blocks
+/// that size are carved from a heap arena and stay resident once freed: a PIN check (Argon2's
+/// 19 MiB) or a received 10 MB record would leave its size behind. Blocks from 256 KiB up are
+/// mapped fresh, so they also come zeroed without being written (sled's unused 512 KiB metric
+/// histograms stay untouched; Cargo.toml).
+fn give_large_buffers_back() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called once, before any other thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+/// WebKitGTK paints the desk without its GPU compositing unless `ABDM_DESK_GPU_COMPOSITING=1`.
+/// A clinic's forms and tables need no compositor, and on the machines clinics have (no GPU, or
+/// a driver WebKit's compositor shows blank windows with) it composites in software: about
+/// 70 MiB more at idle and a screen change several times slower (BENCHMARKS.md). The switch is
+/// WebKit's own variable, so the programs the app starts (the PDF viewer) inherit it too.
+fn paint_without_gpu_compositing() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("ABDM_DESK_GPU_COMPOSITING").is_none_or(|v| v != "1")
+        && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none()
+    {
+        // Before any thread starts and before WebKit reads it.
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 fn try_main() -> Result<(), Box<dyn std::error::Error>> {
+    give_large_buffers_back();
+    paint_without_gpu_compositing();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -93,6 +93,9 @@ const scenarios = {
     // What the desk sends to ABDM is worded in Hindi too.
     await walkIn(s, { name: "Ravi Shankar", gender: "M", yob: "1978", abha: "91-5555-0000-1234" });
     await s.until("the outbox in Hindi", async () => (await s.text("#outbox")).includes("Ravi Shankar का ABHA"));
+    // Every item, the desk's background work included, reads in Hindi: none is left in English.
+    const english = await s.script("return [...document.querySelectorAll('#outbox li .label')].map(l => l.textContent).filter(t => !/[\\u0900-\\u097F]/.test(t))");
+    if (english.length > 0) throw new Error(`outbox items in English: ${JSON.stringify(english)}`);
     await shot("reception-hi");
   },
 
@@ -380,6 +383,15 @@ const scenarios = {
     await s.until("the records archived", async () => (await s.text(".consent .archived")).includes("revoked"), 30000);
     if ((await s.findAll(".open-record")).length !== 0) throw new Error("archived records can still be opened");
     await shot("archived");
+    // The desk's work for all this (consent, the way in for records, receiving, telling ABDM)
+    // reads in Hindi in the outbox too.
+    await s.click("#nav-reception");
+    await s.click("#lang-toggle");
+    await s.until("the outbox in Hindi", async () => (await s.text("#outbox")).includes("सहमति"));
+    const english = await s.script("return [...document.querySelectorAll('#outbox li .label')].map(l => l.textContent).filter(t => !/[\\u0900-\\u097F]/.test(t))");
+    if (english.length > 0) throw new Error(`outbox items in English: ${JSON.stringify(english)}`);
+    await shot("outbox-hi");
+    await s.click("#lang-toggle");
   },
 
   async roles(s, shot) {

@@ -103,9 +103,20 @@ export class Session {
   }
 
   // Waits a frame or two first: a screenshot right after a change can show the old frame.
+  // WebKitWebDriver takes it at the page's next paint, and without WebKit's compositing (the
+  // app's default) a still page never paints again: while the screenshot is taken, the page
+  // repaints its body in the colour it already has.
   async screenshot(file) {
     await new Promise((r) => setTimeout(r, 500));
+    await this.script(`clearInterval(window.deskShotTicker);
+      const b = document.body, colour = getComputedStyle(document.documentElement).backgroundColor;
+      let n = 0;
+      window.deskShotTicker = setInterval(() => {
+        b.style.backgroundColor = b.style.backgroundColor ? "" : colour;
+        if (++n > 200) clearInterval(window.deskShotTicker);
+      }, 50);`);
     const png = await this.call("GET", "/screenshot");
+    await this.script("clearInterval(window.deskShotTicker); document.body.style.backgroundColor = '';");
     await writeFile(file, Buffer.from(png, "base64"));
   }
 

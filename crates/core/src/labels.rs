@@ -32,17 +32,45 @@ pub const LABELS: &[(&str, &str)] = &[
     ("consent-status", "Ask where a consent request stands"),
     ("consent-ack", "Acknowledge a consent notice"),
     ("consent-fetch", "Fetch a granted consent"),
+    ("push-path-open", "Open a way in for records from {0}"),
+    ("push-path-close", "Close a way in for records"),
+    ("data-ask", "Ask {0} for the records"),
+    ("records-receive", "Check and store the records received"),
+    ("records-arrived", "Tell ABDM how the records arrived"),
+    (
+        "records-not-arrived",
+        "Tell ABDM the records did not arrive",
+    ),
+    ("link-otp-sms", "Text the link OTP to {0}"),
+    ("link-request-answer", "Answer {0}'s link request"),
+    ("link-confirm-answer", "Answer a link confirmation"),
+    ("discover-answer", "Answer {0}'s search for records"),
+    ("data-request-answer", "Answer a data request from {0}"),
+    (
+        "data-request-refused",
+        "Tell ABDM a data request from {0} was refused",
+    ),
+    ("data-request-answer-unnamed", "Answer a data request"),
+    (
+        "data-request-refused-unnamed",
+        "Tell ABDM a data request was refused",
+    ),
+    ("records-send", "Send records to {0}"),
+    ("records-send-unnamed", "Send the records asked for"),
+    ("records-sent", "Tell ABDM the records were sent"),
+    ("transfer-stopped", "Tell ABDM a transfer stopped"),
 ];
 
-/// An outbox item's words: a key from [`LABELS`] with its arguments, or only English.
+/// An outbox item's words: a key from [`LABELS`] with its arguments. There is no English-only
+/// label, so every item reads in each of the app's languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
-    /// The key, when the words are in [`LABELS`].
-    pub key: Option<String>,
+    /// The key. Every label made now has one; stored items from before keys existed have none.
+    pub(crate) key: Option<String>,
     /// The arguments, in order.
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
     /// The English.
-    pub english: String,
+    pub(crate) english: String,
 }
 
 impl Label {
@@ -56,6 +84,11 @@ impl Label {
             .find(|(k, _)| *k == key)
             .map(|(_, t)| *t)
             .unwrap_or_else(|| panic!("no outbox label {key:?}"));
+        debug_assert_eq!(
+            template.matches('{').count(),
+            args.len(),
+            "outbox label {key:?} takes as many arguments as its English has placeholders"
+        );
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let mut english = template.to_string();
         for (i, a) in args.iter().enumerate() {
@@ -66,22 +99,6 @@ impl Label {
             args,
             english,
         }
-    }
-}
-
-impl From<String> for Label {
-    fn from(english: String) -> Label {
-        Label {
-            key: None,
-            args: Vec::new(),
-            english,
-        }
-    }
-}
-
-impl From<&str> for Label {
-    fn from(english: &str) -> Label {
-        english.to_string().into()
     }
 }
 

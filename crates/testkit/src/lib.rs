@@ -162,8 +162,15 @@ impl Rig {
         }
     }
 
-    /// Stops everything and removes the files.
+    /// Stops everything and removes the files. First, whatever the test did: every item it put
+    /// in the outbox must read in each of the app's languages (a label key, not English only).
     pub async fn stop(mut self) {
+        let outbox = self.desk.outbox().expect("the outbox reads");
+        let unworded: Vec<_> = outbox.iter().filter(|o| o.label_key.is_none()).collect();
+        assert!(
+            unworded.is_empty(),
+            "outbox items without a label key: {unworded:?}"
+        );
         if let Some(r) = self.running.take() {
             r.stop().await;
         }

@@ -39,7 +39,7 @@ impl<G: Gateway> Desk<G> {
         &self,
         w: &mut Writer<'_>,
         call: &Call,
-        label: impl Into<Label>,
+        label: Label,
         patient_id: Option<Uuid>,
         step: Option<Step>,
     ) -> Result<Uuid> {
@@ -63,7 +63,7 @@ impl<G: Gateway> Desk<G> {
         &self,
         w: &mut Writer<'_>,
         job: Job,
-        label: impl Into<Label>,
+        label: Label,
         patient_id: Option<Uuid>,
     ) -> Result<u64> {
         self.enqueue_work(w, Uuid::new_v4(), Work::Job(job), label, patient_id)
@@ -74,10 +74,9 @@ impl<G: Gateway> Desk<G> {
         w: &mut Writer<'_>,
         request_id: Uuid,
         work: Work,
-        label: impl Into<Label>,
+        label: Label,
         patient_id: Option<Uuid>,
     ) -> Result<u64> {
-        let label = label.into();
         let id = w.next_counter("outbox-seq")?;
         put_item(
             w,

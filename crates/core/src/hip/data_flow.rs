@@ -18,6 +18,7 @@ use crate::desk::Desk;
 use crate::error::Result;
 use crate::gateway::hip::{HiRequest, Refusal, TransferReport};
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 
 /// Whether the artefact still allows sending now.
 pub(super) fn still_granted(
@@ -191,15 +192,20 @@ impl<G: Gateway> Desk<G> {
                 }
                 Ok((items, skipped))
             });
+        // Worded with the requesting hospital when the consent names it.
         let hiu = artefact
             .as_ref()
-            .and_then(|a| a.hiu_id.clone().or_else(|| a.requester.clone()))
-            .unwrap_or_else(|| "a hospital".into());
+            .and_then(|a| a.hiu_id.clone().or_else(|| a.requester.clone()));
+        let named = hiu.as_deref().unwrap_or("a hospital"); // the audit log's English
+        let label = |key: &'static str, unnamed: &'static str| match &hiu {
+            Some(hiu) => Label::new(key, &[hiu]),
+            None => Label::new(unnamed, &[]),
+        };
         let result = match checked {
             Err(refused) => {
                 w.audit(
                     "data request refused",
-                    format!("consent {} from {hiu}: {}", r.consent_id, refused.message),
+                    format!("consent {} from {named}: {}", r.consent_id, refused.message),
                     None,
                 )?;
                 Err(refused)
@@ -216,7 +222,7 @@ impl<G: Gateway> Desk<G> {
                 w.audit(
                     "data request accepted",
                     format!(
-                        "consent {} from {hiu} for {}: {} document(s) of {} care context(s){}",
+                        "consent {} from {named} for {}: {} document(s) of {} care context(s){}",
                         a.consent_id,
                         a.patient,
                         items.len(),
@@ -252,7 +258,7 @@ impl<G: Gateway> Desk<G> {
                 transaction_id: r.transaction_id,
                 result,
             },
-            format!("Answer a data request from {hiu}"),
+            label("data-request-answer", "data-request-answer-unnamed"),
             None,
             None,
         )?;
@@ -270,7 +276,7 @@ impl<G: Gateway> Desk<G> {
                         .map(|(_, cc)| (cc, false, reason.clone()))
                         .collect(),
                 }),
-                format!("Tell ABDM a data request from {hiu} was refused"),
+                label("data-request-refused", "data-request-refused-unnamed"),
                 None,
                 None,
             )?;
@@ -280,7 +286,7 @@ impl<G: Gateway> Desk<G> {
                 crate::engine::Job::Hip(Job::Transfer {
                     transaction_id: r.transaction_id,
                 }),
-                format!("Send records to {hiu}"),
+                label("records-send", "records-send-unnamed"),
                 None,
             )?;
         }
@@ -319,7 +325,7 @@ impl<G: Gateway> Desk<G> {
                 transferred: false,
                 statuses: statuses(&t, Some(reason)),
             }),
-            "Tell ABDM a transfer stopped",
+            Label::new("transfer-stopped", &[]),
             None,
             None,
         )?;

@@ -18,6 +18,7 @@ use crate::desk::Desk;
 use crate::error::Result;
 use crate::gateway::hip::{DiscoverQuery, DiscoveredPatient, IdKind, Refusal};
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 
 use super::names::name_words;
 pub use super::names::{name_similarity, NAME_THRESHOLD};
@@ -241,7 +242,7 @@ impl<G: Gateway> Desk<G> {
                 transaction_id: query.transaction_id,
                 result: outcome,
             },
-            format!("Answer {}'s search for records", query.abha_address),
+            Label::new("discover-answer", &[&query.abha_address]),
             patient_id,
             None,
         )?;

@@ -10,16 +10,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::consultations::context_ref;
-use super::discovery::Offer;
-use super::refusal;
-use super::{set_link_state, Job};
+use super::{consultations::context_ref, discovery::Offer, refusal, set_link_state, Job};
 use crate::desk::Desk;
 use crate::error::Result;
 use crate::gateway::hip::{
     LinkConfirmRequest, LinkInitRequest, LinkOtpSent, LinkedContexts, Refusal,
 };
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 
 /// Wrong OTPs allowed before the link request is closed.
 pub const OTP_ATTEMPTS: u32 = 5;
@@ -189,7 +187,7 @@ impl<G: Gateway> Desk<G> {
                             self.config.link_otp_valid_for.as_secs().div_ceil(60)
                         )),
                     }),
-                    format!("Text the link OTP to {}", patient.name),
+                    Label::new("link-otp-sms", &[&patient.name]),
                     Some(patient.id),
                 )?;
                 w.audit(
@@ -219,7 +217,7 @@ impl<G: Gateway> Desk<G> {
                 transaction_id: r.transaction_id,
                 result,
             },
-            format!("Answer {}'s link request", r.abha_address),
+            Label::new("link-request-answer", &[&r.abha_address]),
             patient_id,
             None,
         )?;
@@ -250,7 +248,8 @@ impl<G: Gateway> Desk<G> {
             answers: request_id,
             result: result.map(|(l, _)| l),
         };
-        self.enqueue(w, &answer, "Answer a link confirmation", patient_id, None)?;
+        let label = Label::new("link-confirm-answer", &[]);
+        self.enqueue(w, &answer, label, patient_id, None)?;
         // After the answer, so ABDM knows the contexts it is told of.
         patient_id.map_or(Ok(()), |id| self.announce_linked(w, id, &visits))
     }

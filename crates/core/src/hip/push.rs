@@ -20,6 +20,7 @@ use crate::engine::step::store_error;
 use crate::error::Result;
 use crate::gateway::hip::{DataEntry, DataPage, TransferReport};
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 
 /// Progress is saved at least every this many pages (a crash re-sends at most these; the HIU
 /// keeps one copy per page number).
@@ -216,7 +217,7 @@ impl<G: Gateway> Desk<G> {
                 self.enqueue(
                     w,
                     &Call::HiTransferred(report),
-                    "Tell ABDM the records were sent",
+                    Label::new("records-sent", &[]),
                     None,
                     None,
                 )?;

@@ -19,6 +19,7 @@ use crate::error::Result;
 use crate::gateway::hip::TransferReport;
 use crate::gateway::hiu::DataAsk;
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -71,9 +72,9 @@ impl<G: Gateway> Desk<G> {
             crate::engine::Job::Hiu(Job::OpenPushPath {
                 request: request.id,
             }),
-            format!(
-                "Open a way in for records from {}",
-                a.hip_name.as_deref().unwrap_or(&a.hip_id)
+            Label::new(
+                "push-path-open",
+                &[&a.hip_name.as_deref().unwrap_or(&a.hip_id)],
             ),
             Some(a.patient_id),
         )?;
@@ -147,9 +148,9 @@ impl<G: Gateway> Desk<G> {
                         nonce: r.nonce.clone(),
                         expiry: r.key_expiry,
                     }),
-                    format!(
-                        "Ask {} for the records",
-                        artefact.hip_name.as_deref().unwrap_or(&artefact.hip_id)
+                    Label::new(
+                        "data-ask",
+                        &[&artefact.hip_name.as_deref().unwrap_or(&artefact.hip_id)],
                     ),
                     Some(artefact.patient_id),
                     Some(crate::engine::Step::Hiu(Step::DataRequest { request: id })),
@@ -249,7 +250,7 @@ impl<G: Gateway> Desk<G> {
                     },
                     hip_id: a.hip_id.clone(),
                 },
-                "Tell ABDM the records did not arrive",
+                Label::new("records-not-arrived", &[]),
                 patient,
                 None,
             )?;
@@ -262,7 +263,7 @@ impl<G: Gateway> Desk<G> {
         self.enqueue_job(
             w,
             crate::engine::Job::Hiu(Job::ClosePushPath { token }),
-            "Close a way in for records",
+            Label::new("push-path-close", &[]),
             patient,
         )?;
         Ok(())

@@ -21,6 +21,7 @@ use crate::error::{DeskError, Result};
 use crate::gateway::hip::TransferReport;
 use crate::gateway::hiu::DataPush;
 use crate::gateway::{Call, Gateway};
+use crate::labels::Label;
 
 /// The most pages one transfer may have.
 const MAX_PAGES: u32 = 10_000;
@@ -194,7 +195,7 @@ impl<G: Gateway> Desk<G> {
             self.enqueue_job(
                 w,
                 crate::engine::Job::Hiu(Job::Receive { request: id }),
-                "Check and store the records received",
+                Label::new("records-receive", &[]),
                 None,
             )?;
         }
@@ -303,7 +304,7 @@ impl<G: Gateway> Desk<G> {
                         report: report(r, &opened),
                         hip_id: a.hip_id.clone(),
                     },
-                    "Tell ABDM how the records arrived",
+                    Label::new("records-arrived", &[]),
                     Some(a.patient_id),
                     None,
                 )?;
@@ -335,7 +336,7 @@ impl<G: Gateway> Desk<G> {
                 self.enqueue_job(
                     w,
                     crate::engine::Job::Hiu(Job::ClosePushPath { token }),
-                    "Close a way in for records",
+                    Label::new("push-path-close", &[]),
                     Some(a.patient_id),
                 )?;
                 Ok(())
